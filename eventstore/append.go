@@ -1,0 +1,256 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/oklog/ulid/v2"
+)
+
+// EventData is one event to append: its type, schema version and JSON
+// payload.
+type EventData struct {
+	Type          string
+	SchemaVersion int
+	Payload       []byte
+}
+
+// Meta describes the command that produced the events.
+type Meta struct {
+	CommandID     string    // client-chosen, unique per command (a ULID); required
+	Actor         string    // who recorded it
+	CorrelationID string    // optional
+	CausationID   string    // optional
+	OccurredAt    time.Time // as reported; zero when not reported
+}
+
+// Result tells where a command's events landed.
+type Result struct {
+	Seq           uint64     `json:"seq"`            // the JetStream message holding them
+	FirstPosition uint64     `json:"first_position"` // global log positions
+	LastPosition  uint64     `json:"last_position"`
+	Version       uint64     `json:"version"` // the aggregate's version after the command
+	Duplicate     bool       `json:"duplicate"`
+	Events        []Envelope `json:"events"`
+}
+
+// Errors of Append. Match them with errors.Is.
+var (
+	ErrConflict = errors.New("eventstore: wrong expected version")
+	ErrInvalid  = errors.New("eventstore: invalid append")
+)
+
+// ConflictError is returned when the expected version is stale. It carries
+// the aggregate's current version, so a caller can reload and retry. It
+// matches ErrConflict.
+type ConflictError struct {
+	Aggregate Aggregate
+	Expected  uint64
+	Current   uint64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("eventstore: %s: expected version %d, current %d", e.Aggregate, e.Expected, e.Current)
+}
+
+// Is reports whether target is ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Append records the events of one command on one aggregate, atomically
+// (one JetStream message holds them all), if the aggregate is still at
+// expectedVersion (0 for a new aggregate); otherwise it returns a
+// *ConflictError. The same command ID appended again returns the original
+// Result with Duplicate set and writes nothing, also after JetStream's
+// duplicate window. Append returns once the events are in JetStream and
+// fsynced in this node's Pebble. Appends to different aggregates run
+// concurrently; appends to one aggregate in this process are serialized.
+func (s *Store) Append(ctx context.Context, agg Aggregate, expectedVersion uint64, meta Meta, events ...EventData) (Result, error) {
+	if err := validateAppend(agg, meta, events); err != nil {
+		return Result{}, err
+	}
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	if r, ok, err := s.Command(ctx, meta.CommandID); err != nil || ok {
+		return r, err
+	}
+	seq, err := s.publish(ctx, agg, expectedVersion, meta, events)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.waitSeq(ctx, seq); err != nil {
+		return Result{}, err
+	}
+	ref, err := s.messageRef(seq)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.result(ref)
+}
+
+// publish sends the command's message under the aggregate's lock and
+// returns its stream sequence once JetStream has it.
+func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, meta Meta, data []EventData) (uint64, error) {
+	mu := s.lockFor(agg)
+	mu.Lock()
+	defer mu.Unlock()
+	key := agg.String()
+	h, err := s.head(ctx, agg)
+	if err != nil {
+		return 0, err
+	}
+	if h.Region != "" && h.Region != agg.Region {
+		return 0, fmt.Errorf("%w: %s belongs to region %s, not %s", ErrInvalid, agg, h.Region, agg.Region)
+	}
+	if h.Version != expected {
+		s.stats.Conflicts.Add(1)
+		return 0, &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
+	}
+	events := s.seal(agg, h, meta, data)
+	m := EncodeMessage(s.cfg.SubjectPrefix, events)
+	m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(h.Seq, 10)}
+	ack, err := s.await(ctx, m)
+	if err != nil {
+		s.heads.drop(key)
+		if isWrongLastSeq(err) {
+			return 0, s.conflictAfterReload(ctx, agg, expected)
+		}
+		return 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
+	}
+	if ack.Duplicate {
+		s.heads.drop(key)
+		s.stats.Duplicates.Add(1)
+		return ack.Sequence, nil
+	}
+	last := &events[len(events)-1]
+	s.heads.put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region})
+	s.stats.Appended.Add(uint64(len(events)))
+	return ack.Sequence, nil
+}
+
+func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {
+	fut, err := s.js.PublishMsgAsync(m)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case ack := <-fut.Ok():
+		return ack, nil
+	case err := <-fut.Err():
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Store) conflictAfterReload(ctx context.Context, agg Aggregate, expected uint64) error {
+	s.stats.Conflicts.Add(1)
+	h, err := s.head(ctx, agg)
+	if err != nil {
+		return err
+	}
+	return &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
+}
+
+// isWrongLastSeq reports JetStream's "wrong last sequence" errors (codes
+// 10071 and 10164).
+func isWrongLastSeq(err error) bool {
+	var api *jetstream.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	return api.ErrorCode == 10071 || api.ErrorCode == 10164
+}
+
+// seal builds the envelopes of a command that follows head h.
+func (s *Store) seal(agg Aggregate, h head, meta Meta, data []EventData) []Envelope {
+	now := s.now()
+	events := make([]Envelope, len(data))
+	prev := h.Hash
+	for i, d := range data {
+		e := &events[i]
+		*e = Envelope{
+			EventID: ulid.Make().String(), Type: d.Type, SchemaVersion: d.SchemaVersion,
+			AggregateKind: agg.Kind, AggregateID: agg.ID, Version: h.Version + uint64(i) + 1,
+			Region: agg.Region, RecordedAt: now, OccurredAt: meta.OccurredAt.UTC(),
+			Actor: meta.Actor, CommandID: meta.CommandID,
+			CorrelationID: meta.CorrelationID, CausationID: meta.CausationID,
+			Payload: d.Payload, PrevHash: prev,
+		}
+		if meta.OccurredAt.IsZero() {
+			e.OccurredAt = time.Time{}
+		}
+		e.Seal()
+		prev = e.Hash
+	}
+	return events
+}
+
+// head returns an aggregate's head: from the cache, else from JetStream
+// (the log of record).
+func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
+	if h, ok := s.heads.get(agg.String()); ok {
+		return h, nil
+	}
+	raw, err := s.stream.GetLastMsgForSubject(ctx, Subject(s.cfg.SubjectPrefix, agg))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return s.headFromPebble(agg)
+	}
+	if err != nil {
+		return head{}, fmt.Errorf("eventstore: read head of %s: %w", agg, err)
+	}
+	events, err := DecodeMessage(raw.Header, raw.Data, raw.Sequence)
+	if err != nil {
+		return head{}, fmt.Errorf("eventstore: head of %s: %w", agg, err)
+	}
+	last := events[len(events)-1]
+	h := head{Version: last.Version, Seq: raw.Sequence, Hash: last.Hash, Region: last.Region}
+	s.heads.put(agg.String(), h)
+	return h, nil
+}
+
+// headFromPebble finds an aggregate that exists under another region's
+// subject, so that it cannot be forked by naming a different region.
+func (s *Store) headFromPebble(agg Aggregate) (head, error) {
+	v, closer, err := s.db.Get(headKey(agg.Kind, agg.ID))
+	if err != nil {
+		return head{}, nil
+	}
+	defer closer.Close()
+	h, _ := decodeHead(v)
+	if h.Region == agg.Region {
+		return head{}, fmt.Errorf("%w: %s is in Pebble but not in the stream", ErrCorrupt, agg)
+	}
+	return h, nil
+}
+
+func validateAppend(agg Aggregate, meta Meta, events []EventData) error {
+	switch {
+	case !validToken(agg.Kind) || !validToken(agg.ID):
+		return fmt.Errorf("%w: aggregate kind and ID must be non-empty subject tokens: %q %q", ErrInvalid, agg.Kind, agg.ID)
+	case !validRegion(agg.Region):
+		return fmt.Errorf("%w: region %q is not a division code of 2, 4, 6, 9 or 12 digits", ErrInvalid, agg.Region)
+	case !validToken(meta.CommandID):
+		return fmt.Errorf("%w: a command ID is required", ErrInvalid)
+	case len(events) == 0:
+		return fmt.Errorf("%w: no events", ErrInvalid)
+	}
+	for i := range events {
+		if events[i].Type == "" || !json.Valid(events[i].Payload) {
+			return fmt.Errorf("%w: event %d needs a type and a JSON payload", ErrInvalid, i)
+		}
+		var buf bytes.Buffer
+		_ = json.Compact(&buf, events[i].Payload) // valid JSON always compacts
+		events[i].Payload = buf.Bytes()
+	}
+	return nil
+}

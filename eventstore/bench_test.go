@@ -1,0 +1,129 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ledger/eventstore"
+)
+
+// payload300 is about 300 bytes, like a check-in with its metadata.
+var payload300 = []byte(`{"station_id":"01JDQ8Z3W5D3V0Y8C1N2P3Q4R5","roll_no":123456,"mode":"in_person","proxy_holder":0,"mobile":false,"ballot_serial":"A-000123","note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)
+
+func benchAppend(b *testing.B, writers int) {
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next atomic.Int64
+	var lat latencies
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	per := b.N/writers + 1
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("B%d", w), Region: "220102001001"}
+			for i := range per {
+				start := time.Now()
+				_, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: fmt.Sprintf("b%d-%d-%d", w, i, next.Add(1))},
+					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: payload300})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				lat.add(time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkAppend1 appends one event per command from one writer.
+func BenchmarkAppend1(b *testing.B) { benchAppend(b, 1) }
+
+// BenchmarkAppend64 appends from 64 concurrent writers, one aggregate each.
+func BenchmarkAppend64(b *testing.B) { benchAppend(b, 64) }
+
+// BenchmarkIngest measures ingest alone: a stream of b.N messages is
+// published first, then a fresh Pebble copy ingests it.
+func BenchmarkIngest(b *testing.B) {
+	dir := b.TempDir()
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fill(b, s, b.N)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	s, err = eventstore.Open(context.Background(), eventstore.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WaitFor(context.Background(), uint64(b.N)); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func fill(b *testing.B, s *eventstore.Store, n int) {
+	b.Helper()
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("F%d", w), Region: "220102001001"}
+			for i := 0; i*64+w < n; i++ {
+				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: fmt.Sprintf("f%d-%d", w, i)},
+					eventstore.EventData{Type: "t", SchemaVersion: 1, Payload: payload300}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// latencies collects durations for quantiles.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) quantile(q float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	d := append([]time.Duration(nil), l.d...)
+	slices.Sort(d)
+	return d[min(int(q*float64(len(d))), len(d)-1)]
+}

@@ -1,0 +1,249 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// maxGroup bounds how many messages one ingest batch holds.
+const maxGroup = 4096
+
+// startIngest starts the ordered consumer, the ingest loop and the syncer.
+func (s *Store) startIngest(cp checkpoint) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.cfg.SubjectPrefix + ".>"}}
+	if cp.Seq > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = cp.Seq + 1
+	}
+	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, cfg)
+	if err != nil {
+		return fmt.Errorf("eventstore: ordered consumer: %w", err)
+	}
+	target, err := s.StreamLastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	msgs := make(chan jetstream.Msg, 2*maxGroup)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+		}
+	}, jetstream.PullMaxMessages(maxGroup))
+	if err != nil {
+		return fmt.Errorf("eventstore: consume: %w", err)
+	}
+	kick := make(chan struct{}, 1)
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); <-ctx.Done(); cc.Stop() }()
+	go func() { defer s.wg.Done(); s.syncLoop(ctx, kick) }()
+	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick) }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.markReady(ctx, target) }()
+	return nil
+}
+
+func (s *Store) markReady(ctx context.Context, target uint64) {
+	if err := s.waitSeq(ctx, target); err == nil {
+		close(s.ready)
+	}
+}
+
+func (s *Store) ingestLoop(ctx context.Context, msgs <-chan jetstream.Msg, kick chan<- struct{}) {
+	group := make([]jetstream.Msg, 0, maxGroup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-msgs:
+			group = append(group[:0], m)
+		}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case m := <-msgs:
+				group = append(group, m)
+			default:
+				break drain
+			}
+		}
+		if err := s.applyGroup(group); err != nil {
+			s.fail(err)
+			return
+		}
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Store) fail(err error) {
+	s.log.Error("ingest stopped", "err", err)
+	s.errMu.Lock()
+	s.err = err
+	s.errMu.Unlock()
+	s.durable.set(s.durable.get()) // wake waiters so they see the error
+}
+
+// syncLoop makes applied batches durable: one fsync covers every batch
+// committed before it.
+func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		}
+		cp := s.applied.get()
+		if cp.Seq <= s.durable.get().Seq {
+			continue
+		}
+		if err := s.db.LogData(nil, pebble.Sync); err != nil {
+			s.fail(fmt.Errorf("eventstore: fsync: %w", err))
+			return
+		}
+		s.stats.Syncs.Add(1)
+		s.durable.set(cp)
+	}
+}
+
+// applyGroup writes one group of messages, their indexes, the Appliers'
+// changes and the checkpoint in one Pebble batch.
+func (s *Store) applyGroup(group []jetstream.Msg) error {
+	cp := s.applied.get()
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	var all []Envelope
+	buf := make([]byte, 0, 1024)
+	for _, m := range group {
+		meta, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("eventstore: message metadata: %w", err)
+		}
+		seq := meta.Sequence.Stream
+		if seq <= cp.Seq {
+			continue // delivered again after a consumer reset
+		}
+		events, err := DecodeMessage(m.Headers(), m.Data(), seq)
+		if err != nil {
+			s.stats.BadMessages.Add(1)
+			s.log.Error("undecodable message in stream", "seq", seq, "err", err)
+		}
+		for i := range events {
+			cp.Position++
+			events[i].Position = cp.Position
+			buf = s.writeEvent(b, &events[i], buf[:0])
+		}
+		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
+		if err := b.Set(msgKey(seq), ref.encode(), nil); err != nil {
+			return err
+		}
+		if len(events) > 0 {
+			if err := b.Set(commandKey(events[0].CommandID), ref.encode(), nil); err != nil {
+				return err
+			}
+		}
+		cp.Seq = seq
+		all = append(all, events...)
+	}
+	for _, a := range s.cfg.Appliers {
+		if err := a.Apply(b, all); err != nil {
+			return fmt.Errorf("eventstore: applier %s: %w", a.Name(), err)
+		}
+	}
+	if err := b.Set(keyIngest, cp.encode(), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("eventstore: commit ingest batch: %w", err)
+	}
+	s.stats.Ingested.Add(uint64(len(all)))
+	s.stats.Batches.Add(1)
+	s.applied.set(cp)
+	return nil
+}
+
+// writeEvent adds one event and its index entries to b and checks that it
+// follows its aggregate's chain.
+func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
+	prev := s.batchHead(b, e.AggregateKind, e.AggregateID)
+	if e.Version != prev.Version+1 || e.PrevHash != prev.Hash {
+		s.stats.ChainBreaks.Add(1)
+		s.log.Error("event does not follow its aggregate's chain",
+			"position", e.Position, "aggregate", e.Aggregate().String(), "version", e.Version, "head_version", prev.Version)
+	}
+	buf = encodeStored(e, buf)
+	_ = b.Set(eventKey(e.Position), buf, nil)
+	pos := u64key(0, e.Position)[1:]
+	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
+	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
+	_ = b.Set(headKey(e.AggregateKind, e.AggregateID), h.encode(), nil)
+	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
+	if e.Actor != "" {
+		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)
+	}
+	_ = b.Set(eventIDKey(e.EventID), pos, nil)
+	return buf
+}
+
+// batchHead reads an aggregate's head as of the writes already in b.
+func (s *Store) batchHead(b *pebble.Batch, kind, id string) head {
+	v, closer, err := b.Get(headKey(kind, id))
+	if err != nil {
+		return head{}
+	}
+	defer closer.Close()
+	h, _ := decodeHead(v)
+	return h
+}
+
+// errStreamBehind means the stream could not take back Pebble's tail at
+// the same positions.
+var errStreamBehind = errors.New("eventstore: stream is behind pebble and could not be repaired")
+
+// repairStream republishes Pebble's tail into a stream that lost it (after
+// a power loss), each message with the expected last sequence so that it
+// lands at the position it had.
+func (s *Store) repairStream(ctx context.Context, cp checkpoint) error {
+	last, err := s.StreamLastSeq(ctx)
+	if err != nil || last >= cp.Seq {
+		return err
+	}
+	s.log.Warn("stream is shorter than pebble; republishing the tail", "stream_last_seq", last, "pebble_seq", cp.Seq)
+	for seq := last + 1; seq <= cp.Seq; seq++ {
+		if err := s.republish(ctx, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) republish(ctx context.Context, seq uint64) error {
+	ref, err := s.messageRef(seq)
+	if err != nil {
+		return err
+	}
+	if ref.Count == 0 {
+		return fmt.Errorf("%w: message %d held no events", errStreamBehind, seq)
+	}
+	events, err := s.readRange(ref.First, int(ref.Count))
+	if err != nil {
+		return err
+	}
+	m := EncodeMessage(s.cfg.SubjectPrefix, events)
+	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(seq-1))
+	if err != nil {
+		return fmt.Errorf("%w: seq %d: %w", errStreamBehind, seq, err)
+	}
+	if ack.Sequence != seq {
+		return fmt.Errorf("%w: seq %d landed at %d", errStreamBehind, seq, ack.Sequence)
+	}
+	return nil
+}

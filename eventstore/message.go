@@ -1,0 +1,293 @@
+package eventstore
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Aggregate names one aggregate: its kind, its client-chosen ID and the
+// region it belongs to (an administrative division code).
+type Aggregate struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Region string `json:"region"`
+}
+
+// String returns "kind/id".
+func (a Aggregate) String() string { return a.Kind + "/" + a.ID }
+
+// regionDigits are the lengths of a region code at each level, from
+// province to community or village.
+var regionDigits = [...]int{2, 4, 6, 9, 12}
+
+// RegionTokens returns the five subject tokens of a region code: its
+// province, city, county, township and village prefixes, "_" where the code
+// stops above that level.
+func RegionTokens(region string) [5]string {
+	var t [5]string
+	for i, n := range regionDigits {
+		if len(region) >= n {
+			t[i] = region[:n]
+		} else {
+			t[i] = "_"
+		}
+	}
+	return t
+}
+
+// Subject returns the subject an aggregate's messages are published on.
+func Subject(prefix string, a Aggregate) string {
+	t := RegionTokens(a.Region)
+	var b strings.Builder
+	b.Grow(len(prefix) + 48 + len(a.Kind) + len(a.ID))
+	b.WriteString(prefix)
+	for _, tok := range t {
+		b.WriteByte('.')
+		b.WriteString(tok)
+	}
+	b.WriteByte('.')
+	b.WriteString(a.Kind)
+	b.WriteByte('.')
+	b.WriteString(a.ID)
+	return b.String()
+}
+
+// validToken reports whether s may be one token of a subject.
+func validToken(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == '.' || c == '*' || c == '>' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validRegion(r string) bool {
+	ok := false
+	for _, n := range regionDigits {
+		ok = ok || len(r) == n
+	}
+	for i := 0; i < len(r); i++ {
+		ok = ok && r[i] >= '0' && r[i] <= '9'
+	}
+	return ok
+}
+
+// CloudEvents attributes in headers (NATS protocol binding, binary content
+// mode), and the ledger's extension attributes. A message that holds more
+// than one event uses the batched content mode instead: Content-Type
+// application/cloudevents-batch+json and a JSON array of structured events
+// whose attribute names are the header names without "ce-".
+const (
+	HeaderSpecVersion   = "ce-specversion"
+	HeaderID            = "ce-id"
+	HeaderSource        = "ce-source"
+	HeaderType          = "ce-type"
+	HeaderTime          = "ce-time"
+	HeaderSubject       = "ce-subject"
+	HeaderDataSchema    = "ce-dataschema"
+	HeaderContentType   = "Content-Type"
+	HeaderSchemaVersion = "ce-ledgerschemaversion"
+	HeaderKind          = "ce-ledgerkind"
+	HeaderVersion       = "ce-ledgerversion"
+	HeaderRegion        = "ce-ledgerregion"
+	HeaderOccurredAt    = "ce-ledgeroccurredat"
+	HeaderActor         = "ce-ledgeractor"
+	HeaderCommandID     = "ce-ledgercommandid"
+	HeaderCorrelationID = "ce-ledgercorrelationid"
+	HeaderCausationID   = "ce-ledgercausationid"
+	HeaderPrevHash      = "ce-ledgerprevhash"
+	HeaderHash          = "ce-ledgerhash"
+
+	contentJSON  = "application/json"
+	contentBatch = "application/cloudevents-batch+json"
+)
+
+// attrs lists an event's CloudEvents attributes as (name, value) pairs,
+// names without the "ce-" prefix.
+func attrs(e *Envelope) [][2]string {
+	a := [][2]string{
+		{"specversion", "1.0"},
+		{"id", e.EventID},
+		{"source", "/ledger/" + e.AggregateKind + "/" + e.AggregateID},
+		{"type", e.Type},
+		{"time", e.RecordedAt.UTC().Format(time.RFC3339Nano)},
+		{"subject", e.AggregateID},
+		{"dataschema", "urn:ledger:schema:" + e.Type + ":v" + strconv.Itoa(e.SchemaVersion)},
+		{"ledgerschemaversion", strconv.Itoa(e.SchemaVersion)},
+		{"ledgerkind", e.AggregateKind},
+		{"ledgerversion", strconv.FormatUint(e.Version, 10)},
+		{"ledgerregion", e.Region},
+		{"ledgercommandid", e.CommandID},
+		{"ledgerprevhash", hex.EncodeToString(e.PrevHash[:])},
+		{"ledgerhash", hex.EncodeToString(e.Hash[:])},
+	}
+	if !e.OccurredAt.IsZero() {
+		a = append(a, [2]string{"ledgeroccurredat", e.OccurredAt.UTC().Format(time.RFC3339Nano)})
+	}
+	for _, kv := range [][2]string{{"ledgeractor", e.Actor}, {"ledgercorrelationid", e.CorrelationID}, {"ledgercausationid", e.CausationID}} {
+		if kv[1] != "" {
+			a = append(a, kv)
+		}
+	}
+	return a
+}
+
+// EncodeMessage builds the JetStream message that records one command's
+// events (all of the same aggregate, already sealed). The message ID is the
+// command ID.
+func EncodeMessage(prefix string, events []Envelope) *nats.Msg {
+	e := &events[0]
+	m := nats.NewMsg(Subject(prefix, e.Aggregate()))
+	m.Header[nats.MsgIdHdr] = []string{e.CommandID}
+	if len(events) == 1 {
+		for _, kv := range attrs(e) {
+			m.Header["ce-"+kv[0]] = []string{kv[1]}
+		}
+		m.Header[HeaderContentType] = []string{contentJSON}
+		m.Data = e.Payload
+		return m
+	}
+	m.Header[HeaderContentType] = []string{contentBatch}
+	m.Header[HeaderSpecVersion] = []string{"1.0"}
+	m.Header[HeaderType] = []string{e.Type}
+	m.Header[HeaderCommandID] = []string{e.CommandID}
+	m.Data = encodeBatch(events)
+	return m
+}
+
+func encodeBatch(events []Envelope) []byte {
+	var b []byte
+	b = append(b, '[')
+	for i := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		for _, kv := range attrs(&events[i]) {
+			b = strconv.AppendQuote(b, kv[0])
+			b = append(b, ':')
+			b = appendJSONString(b, kv[1])
+			b = append(b, ',')
+		}
+		b = append(b, `"datacontenttype":"application/json","data":`...)
+		b = append(b, events[i].Payload...)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// ErrBadMessage means a JetStream message is not a ledger record.
+var ErrBadMessage = errors.New("eventstore: not a ledger message")
+
+// DecodeMessage parses a ledger message back into its events, checks each
+// event's hash against its contents and sets Seq. It never panics on bad
+// input; errors wrap ErrCorrupt.
+func DecodeMessage(hdr nats.Header, data []byte, seq uint64) ([]Envelope, error) {
+	get := func(name string) string {
+		if v := hdr[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	var events []Envelope
+	switch get(HeaderContentType) {
+	case contentJSON:
+		e, err := envelopeFromAttrs(func(n string) string { return get("ce-" + n) }, data)
+		if err != nil {
+			return nil, err
+		}
+		events = []Envelope{e}
+	case contentBatch:
+		var raw []map[string]json.RawMessage
+		if err := json.Unmarshal(data, &raw); err != nil || len(raw) == 0 {
+			return nil, fmt.Errorf("%w: bad batch: %v", ErrCorrupt, err)
+		}
+		for _, r := range raw {
+			e, err := envelopeFromAttrs(batchAttr(r), r["data"])
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, e)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %w: content type %q", ErrCorrupt, ErrBadMessage, get(HeaderContentType))
+	}
+	for i := range events {
+		events[i].Seq = seq
+	}
+	return events, nil
+}
+
+func batchAttr(r map[string]json.RawMessage) func(string) string {
+	return func(n string) string {
+		var s string
+		_ = json.Unmarshal(r[n], &s) // a missing or non-string attribute reads as empty and fails validation
+		return s
+	}
+}
+
+func envelopeFromAttrs(get func(string) string, data []byte) (Envelope, error) {
+	var e Envelope
+	var errs []error
+	num := func(name string) uint64 {
+		v, err := strconv.ParseUint(get(name), 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("attribute %s: %q", name, get(name)))
+		}
+		return v
+	}
+	tm := func(name string, optional bool) time.Time {
+		s := get(name)
+		if s == "" && optional {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("attribute %s: %q", name, s))
+		}
+		return t.UTC()
+	}
+	hash := func(name string) Hash {
+		var h Hash
+		b, err := hex.DecodeString(get(name))
+		if err != nil || len(b) != HashSize {
+			errs = append(errs, fmt.Errorf("attribute %s: not a hash", name))
+		}
+		copy(h[:], b)
+		return h
+	}
+	e.EventID, e.Type = get("id"), get("type")
+	e.SchemaVersion = int(num("ledgerschemaversion"))
+	e.AggregateKind, e.AggregateID = get("ledgerkind"), get("subject")
+	e.Version = num("ledgerversion")
+	e.Region = get("ledgerregion")
+	e.RecordedAt, e.OccurredAt = tm("time", false), tm("ledgeroccurredat", true)
+	e.Actor, e.CommandID = get("ledgeractor"), get("ledgercommandid")
+	e.CorrelationID, e.CausationID = get("ledgercorrelationid"), get("ledgercausationid")
+	e.Payload = append([]byte(nil), data...)
+	e.PrevHash, e.Hash = hash("ledgerprevhash"), hash("ledgerhash")
+	if len(errs) > 0 {
+		return Envelope{}, fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
+	}
+	if e.ComputeHash() != e.Hash {
+		return Envelope{}, fmt.Errorf("%w: event %s: hash does not match contents", ErrCorrupt, e.EventID)
+	}
+	return e, nil
+}

@@ -1,0 +1,231 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrNotFound means no such command, event or message is recorded.
+var ErrNotFound = errors.New("eventstore: not found")
+
+// Command returns the result of an already recorded command, if any.
+func (s *Store) Command(ctx context.Context, commandID string) (Result, bool, error) {
+	v, closer, err := s.db.Get(commandKey(commandID))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Result{}, false, nil
+	}
+	if err != nil {
+		return Result{}, false, err
+	}
+	ref, ok := decodeMsgRef(v)
+	closer.Close()
+	if !ok {
+		return Result{}, false, fmt.Errorf("%w: command index of %s", ErrCorrupt, commandID)
+	}
+	if err := s.waitSeq(ctx, ref.Seq); err != nil {
+		return Result{}, false, err
+	}
+	r, err := s.result(ref)
+	r.Duplicate = true
+	return r, true, err
+}
+
+func (s *Store) result(ref msgRef) (Result, error) {
+	events, err := s.readRange(ref.First, int(ref.Count))
+	if err != nil {
+		return Result{}, err
+	}
+	if len(events) == 0 {
+		return Result{}, fmt.Errorf("%w: message %d holds no events", ErrCorrupt, ref.Seq)
+	}
+	return Result{
+		Seq: ref.Seq, FirstPosition: ref.First, LastPosition: ref.First + uint64(ref.Count) - 1,
+		Version: events[len(events)-1].Version, Events: events,
+	}, nil
+}
+
+func (s *Store) messageRef(seq uint64) (msgRef, error) {
+	v, closer, err := s.db.Get(msgKey(seq))
+	if err != nil {
+		return msgRef{}, fmt.Errorf("eventstore: message %d: %w", seq, err)
+	}
+	defer closer.Close()
+	ref, ok := decodeMsgRef(v)
+	if !ok {
+		return msgRef{}, fmt.Errorf("%w: message index %d", ErrCorrupt, seq)
+	}
+	return ref, nil
+}
+
+// Event returns the event at a log position.
+func (s *Store) Event(position uint64) (Envelope, error) {
+	var e Envelope
+	v, closer, err := s.db.Get(eventKey(position))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return e, fmt.Errorf("%w: position %d", ErrNotFound, position)
+	}
+	if err != nil {
+		return e, err
+	}
+	defer closer.Close()
+	return e, decodeStored(v, position, &e)
+}
+
+// EventByID returns the event with the given event ID.
+func (s *Store) EventByID(id string) (Envelope, error) {
+	v, closer, err := s.db.Get(eventIDKey(id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Envelope{}, fmt.Errorf("%w: event %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Envelope{}, err
+	}
+	pos := binary.BigEndian.Uint64(v)
+	closer.Close()
+	return s.Event(pos)
+}
+
+// readRange reads n events from position first on.
+func (s *Store) readRange(first uint64, n int) ([]Envelope, error) {
+	return s.ReadLog(context.Background(), first, n)
+}
+
+// ReadLog returns up to limit events of the global log from position from
+// (1-based) on, in order. A corrupt stored event is a *CorruptError naming
+// its position.
+func (s *Store) ReadLog(ctx context.Context, from uint64, limit int) ([]Envelope, error) {
+	from = max(from, 1)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(from), UpperBound: []byte{prefixEvent + 1}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Envelope
+	want := from
+	for it.First(); it.Valid() && len(out) < limit; it.Next() {
+		pos := binary.BigEndian.Uint64(it.Key()[1:])
+		if pos != want {
+			return out, &CorruptError{Position: want, Reason: "event missing from the log"}
+		}
+		var e Envelope
+		if err := decodeStored(it.Value(), pos, &e); err != nil {
+			return out, err
+		}
+		out = append(out, e)
+		want++
+	}
+	return out, it.Error()
+}
+
+// Load returns an aggregate's events in version order: from Pebble, then,
+// if JetStream holds newer messages of the aggregate that this node has
+// not ingested yet, those from JetStream.
+func (s *Store) Load(ctx context.Context, agg Aggregate) ([]Envelope, error) {
+	events, err := s.loadLocal(agg)
+	if err != nil {
+		return nil, err
+	}
+	var lastSeq uint64
+	if len(events) > 0 {
+		lastSeq = events[len(events)-1].Seq
+	}
+	subj := Subject(s.cfg.SubjectPrefix, agg)
+	raw, err := s.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return events, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %s: %w", agg, err)
+	}
+	if raw.Sequence <= lastSeq {
+		return events, nil
+	}
+	more, err := s.loadRemote(ctx, subj, lastSeq+1, raw.Sequence)
+	return append(events, more...), err
+}
+
+func (s *Store) loadLocal(agg Aggregate) ([]Envelope, error) {
+	lo := append(aggPrefix(prefixAggregate, agg.Kind, agg.ID), 0)
+	hi := append(aggPrefix(prefixAggregate, agg.Kind, agg.ID), 1)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []Envelope
+	for it.First(); it.Valid(); it.Next() {
+		e, err := s.Event(binary.BigEndian.Uint64(it.Value()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, it.Error()
+}
+
+// loadRemote reads an aggregate's messages from JetStream, from seq from to
+// seq to inclusive.
+func (s *Store) loadRemote(ctx context.Context, subject string, from, to uint64) ([]Envelope, error) {
+	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Envelope
+	for {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			return out, fmt.Errorf("eventstore: read %s from JetStream: %w", subject, err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return out, err
+		}
+		events, err := DecodeMessage(m.Headers(), m.Data(), meta.Sequence.Stream)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, events...)
+		if meta.Sequence.Stream >= to {
+			return out, nil
+		}
+	}
+}
+
+// Subscribe calls fn with every durable event from position from on, in
+// order: first those already recorded, then new ones as they become
+// durable, until ctx ends or fn returns an error.
+func (s *Store) Subscribe(ctx context.Context, from uint64, fn func(Envelope) error) error {
+	next := max(from, 1)
+	for {
+		changed := s.durable.changed()
+		_, durable := s.Position()
+		for next <= durable {
+			events, err := s.ReadLog(ctx, next, int(min(durable-next+1, 1024)))
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+			if len(events) == 0 {
+				return &CorruptError{Position: next, Reason: "durable event missing"}
+			}
+			next += uint64(len(events))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}

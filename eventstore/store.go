@@ -1,0 +1,458 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config configures a Store. The zero value of every field means its default.
+type Config struct {
+	// Dir is the data directory: JetStream's store under Dir/jetstream (when
+	// embedded) and Pebble under Dir/pebble.
+	Dir string
+	// NATSURL connects to an existing NATS server or cluster instead of
+	// starting one in-process.
+	NATSURL string
+	// NATSOptions are extra options for the connection (credentials, TLS).
+	NATSOptions []nats.Option
+	// NATSListen is the client address of the embedded server, such as
+	// "127.0.0.1:4222" or ":0" (loopback, random port). Empty: no client
+	// port; only this process can reach the server.
+	NATSListen string
+	// ServerOptions, when set, are used as they are for the embedded server
+	// (users, TLS); the store fills in JetStream and the store directory.
+	ServerOptions *server.Options
+	// Stream is the JetStream stream's name. Default "LEDGER".
+	Stream string
+	// SubjectPrefix starts every subject. Default "ledger.ev".
+	SubjectPrefix string
+	// Replicas of the stream. Default 1 embedded, 3 with NATSURL.
+	Replicas int
+	// DuplicateWindow is JetStream's deduplication window. Default 2m;
+	// older retries are answered from Pebble's command index.
+	DuplicateWindow time.Duration
+	// MemoryStorage keeps the stream in memory (tests, benchmarks).
+	MemoryStorage bool
+	// FS is Pebble's filesystem. Default: the disk. vfs.NewMem() in tests.
+	FS vfs.FS
+	// Appliers fold each ingested group of events into their own state in
+	// the same Pebble batch.
+	Appliers []Applier
+	// Logger receives the store's structured logs. Default: discard.
+	Logger *slog.Logger
+	// HeadCache bounds how many aggregate heads are cached. Default 200,000.
+	HeadCache int
+	// Now is the clock for recorded-at. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Stream == "" {
+		c.Stream = "LEDGER"
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = "ledger.ev"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+		if c.NATSURL != "" {
+			c.Replicas = 3
+		}
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.HeadCache == 0 {
+		c.HeadCache = 200_000
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Applier folds newly ingested events into state it keeps in Pebble. Apply
+// is called by the one ingest goroutine, in log order, with an indexed batch
+// that also holds the events themselves; its writes commit with them
+// atomically. An error stops ingest.
+type Applier interface {
+	Name() string
+	Apply(b *pebble.Batch, events []Envelope) error
+}
+
+// Store is the event store: JetStream as the log of record, Pebble as the
+// node's durable, indexed copy. Its methods are safe for concurrent use.
+type Store struct {
+	cfg    Config
+	log    *slog.Logger
+	ns     *server.Server // nil when connected to an external server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	db     *pebble.DB
+
+	applied progress // what ingest has committed (not yet fsynced)
+	durable progress // what is fsynced in Pebble
+	ready   chan struct{}
+
+	heads    headCache
+	locks    [1024]sync.Mutex
+	seed     maphash.Seed
+	lastTime atomic.Int64
+
+	stats  Stats
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	err    error // the error that stopped ingest
+}
+
+// Stats are counters for metrics. Read them with Store.Stats.
+type Stats struct {
+	Appended    atomic.Uint64 // events appended by this node
+	Conflicts   atomic.Uint64
+	Duplicates  atomic.Uint64
+	Ingested    atomic.Uint64 // events ingested
+	Batches     atomic.Uint64 // ingest batches committed
+	Syncs       atomic.Uint64 // fsyncs by the syncer
+	ChainBreaks atomic.Uint64 // events whose previous hash or version did not follow their aggregate's head
+	BadMessages atomic.Uint64 // stream messages that did not decode
+}
+
+// Open opens (or creates) the store, repairs a JetStream stream shorter
+// than Pebble's log, and starts ingest. Close it to stop.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
+	s.heads.init(cfg.HeadCache)
+	s.applied.init()
+	s.durable.init()
+	if err := s.open(ctx); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context) error {
+	if err := s.connect(); err != nil {
+		return err
+	}
+	if err := s.ensureStream(ctx); err != nil {
+		return err
+	}
+	if err := s.openPebble(); err != nil {
+		return err
+	}
+	cp, err := s.loadCheckpoint()
+	if err != nil {
+		return err
+	}
+	s.applied.set(cp)
+	s.durable.set(cp)
+	if err := s.repairStream(ctx, cp); err != nil {
+		return err
+	}
+	return s.startIngest(cp)
+}
+
+func (s *Store) connect() error {
+	url := s.cfg.NATSURL
+	opts := append([]nats.Option{nats.Name("ledger"), nats.MaxReconnects(-1)}, s.cfg.NATSOptions...)
+	if url == "" {
+		ns, err := startEmbedded(s.cfg)
+		if err != nil {
+			return err
+		}
+		s.ns = ns
+		url = ns.ClientURL()
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("eventstore: connect to NATS: %w", err)
+	}
+	s.nc = nc
+	s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
+	return err
+}
+
+func (s *Store) ensureStream(ctx context.Context) error {
+	storage := jetstream.FileStorage
+	if s.cfg.MemoryStorage {
+		storage = jetstream.MemoryStorage
+	}
+	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        s.cfg.Stream,
+		Description: "election and consultation ledger: the log of record",
+		Subjects:    []string{s.cfg.SubjectPrefix + ".>"},
+		Storage:     storage,
+		Replicas:    s.cfg.Replicas,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		Duplicates:  s.cfg.DuplicateWindow,
+		AllowDirect: true,
+		MaxMsgSize:  8 << 20,
+	})
+	if err != nil {
+		return fmt.Errorf("eventstore: create stream %s: %w", s.cfg.Stream, err)
+	}
+	s.stream = st
+	return nil
+}
+
+func (s *Store) openPebble() error {
+	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}}
+	opts.EnsureDefaults()
+	opts.MemTableSize = 64 << 20
+	db, err := pebble.Open(filepath.Join(s.cfg.Dir, "pebble"), opts)
+	if err != nil {
+		return fmt.Errorf("eventstore: open pebble: %w", err)
+	}
+	s.db = db
+	return nil
+}
+
+func (s *Store) loadCheckpoint() (checkpoint, error) {
+	v, closer, err := s.db.Get(keyIngest)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return checkpoint{}, nil
+	}
+	if err != nil {
+		return checkpoint{}, fmt.Errorf("eventstore: read checkpoint: %w", err)
+	}
+	defer closer.Close()
+	return decodeCheckpoint(v), nil
+}
+
+// Close stops ingest, makes what was ingested durable, and closes Pebble,
+// the connection and the embedded server. It returns the error that
+// stopped ingest, if any.
+func (s *Store) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.db != nil {
+		_ = s.db.LogData(nil, pebble.Sync)
+	}
+	s.closeAll()
+	return s.ingestErr()
+}
+
+func (s *Store) closeAll() {
+	if s.db != nil {
+		_ = s.db.Close()
+		s.db = nil
+	}
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+}
+
+func (s *Store) ingestErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+// DB returns the node's Pebble database, for read models and audit.
+func (s *Store) DB() *pebble.DB { return s.db }
+
+// JetStream returns the JetStream context the store uses.
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
+// Conn returns the store's NATS connection.
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
+// Server returns the embedded NATS server, or nil with an external one.
+func (s *Store) Server() *server.Server { return s.ns }
+
+// StreamName returns the JetStream stream's name.
+func (s *Store) StreamName() string { return s.cfg.Stream }
+
+// SubjectPrefix returns the prefix of every subject.
+func (s *Store) SubjectPrefix() string { return s.cfg.SubjectPrefix }
+
+// Stats returns the store's counters.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+// Ready is closed once ingest has caught up with the stream as it was at
+// Open. Until then Append waits.
+func (s *Store) Ready() <-chan struct{} { return s.ready }
+
+// Position returns the last durable (fsynced) message sequence and event
+// position.
+func (s *Store) Position() (seq, position uint64) {
+	cp := s.durable.get()
+	return cp.Seq, cp.Position
+}
+
+// StreamLastSeq asks JetStream for the stream's last sequence.
+func (s *Store) StreamLastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("eventstore: stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// WaitFor blocks until the event at position is durable in this node's
+// Pebble (read-your-writes), or ctx ends.
+func (s *Store) WaitFor(ctx context.Context, position uint64) error {
+	return s.durable.wait(ctx, func(c checkpoint) bool { return c.Position >= position }, s.ingestErr)
+}
+
+func (s *Store) waitSeq(ctx context.Context, seq uint64) error {
+	return s.durable.wait(ctx, func(c checkpoint) bool { return c.Seq >= seq }, s.ingestErr)
+}
+
+// now returns recorded-at: the node's clock, made strictly increasing.
+func (s *Store) now() time.Time {
+	t := s.cfg.Now().UnixNano()
+	for {
+		last := s.lastTime.Load()
+		if t <= last {
+			t = last + 1
+		}
+		if s.lastTime.CompareAndSwap(last, t) {
+			return time.Unix(0, t).UTC()
+		}
+	}
+}
+
+func (s *Store) lockFor(a Aggregate) *sync.Mutex {
+	h := maphash.String(s.seed, a.Kind+"/"+a.ID)
+	return &s.locks[h%uint64(len(s.locks))]
+}
+
+// progress is a position that goroutines can wait on.
+type progress struct {
+	mu sync.Mutex
+	cp checkpoint
+	ch chan struct{}
+}
+
+func (p *progress) init() { p.ch = make(chan struct{}) }
+
+func (p *progress) get() checkpoint {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cp
+}
+
+func (p *progress) set(cp checkpoint) {
+	p.mu.Lock()
+	p.cp = cp
+	close(p.ch)
+	p.ch = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// changed returns a channel closed at the next set.
+func (p *progress) changed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ch
+}
+
+func (p *progress) wait(ctx context.Context, done func(checkpoint) bool, stopped func() error) error {
+	for {
+		p.mu.Lock()
+		cp, ch := p.cp, p.ch
+		p.mu.Unlock()
+		if done(cp) {
+			return nil
+		}
+		if err := stopped(); err != nil {
+			return fmt.Errorf("eventstore: ingest stopped: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// headCache is a bounded map of aggregate heads; when a shard is full an
+// arbitrary entry leaves.
+type headCache struct {
+	shards [64]struct {
+		sync.Mutex
+		m map[string]head
+	}
+	per  int
+	seed maphash.Seed
+}
+
+func (c *headCache) init(size int) {
+	c.per = max(size/len(c.shards), 1)
+	c.seed = maphash.MakeSeed()
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]head)
+	}
+}
+
+func (c *headCache) shard(key string) *struct {
+	sync.Mutex
+	m map[string]head
+} {
+	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
+}
+
+func (c *headCache) get(key string) (head, bool) {
+	sh := c.shard(key)
+	sh.Lock()
+	defer sh.Unlock()
+	h, ok := sh.m[key]
+	return h, ok
+}
+
+func (c *headCache) put(key string, h head) {
+	sh := c.shard(key)
+	sh.Lock()
+	defer sh.Unlock()
+	if _, ok := sh.m[key]; !ok && len(sh.m) >= c.per {
+		for k := range sh.m {
+			delete(sh.m, k)
+			break
+		}
+	}
+	sh.m[key] = h
+}
+
+func (c *headCache) drop(key string) {
+	sh := c.shard(key)
+	sh.Lock()
+	delete(sh.m, key)
+	sh.Unlock()
+}
+
+// quietLogger drops Pebble's informational logs but keeps fatal ones.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
