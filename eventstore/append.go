@@ -80,40 +80,77 @@ func (s *Store) Append(ctx context.Context, agg Aggregate, expectedVersion uint6
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
 	}
-	if r, ok, err := s.Command(ctx, meta.CommandID); err != nil || ok {
-		return r, err
+	if s.mayBeRecorded(meta.CommandID) {
+		if r, ok, err := s.Command(ctx, meta.CommandID); err != nil || ok {
+			return r, err
+		}
 	}
-	seq, err := s.publish(ctx, agg, expectedVersion, meta, events)
+	sealed, seq, err := s.publish(ctx, agg, expectedVersion, meta, events)
 	if err != nil {
 		return Result{}, err
 	}
 	if err := s.waitSeq(ctx, seq); err != nil {
 		return Result{}, err
 	}
+	if sealed == nil { // a duplicate within JetStream's window
+		return s.resultOf(seq, true)
+	}
 	ref, err := s.messageRef(seq)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.result(ref)
+	for i := range sealed {
+		sealed[i].Seq, sealed[i].Position = seq, ref.First+uint64(i)
+	}
+	return Result{Seq: seq, FirstPosition: ref.First, LastPosition: ref.First + uint64(ref.Count) - 1,
+		Version: sealed[len(sealed)-1].Version, Events: sealed}, nil
+}
+
+// resultOf reads back the result of the command recorded in message seq.
+func (s *Store) resultOf(seq uint64, duplicate bool) (Result, error) {
+	ref, err := s.messageRef(seq)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := s.result(ref)
+	r.Duplicate = duplicate
+	return r, err
+}
+
+// mayBeRecorded reports whether a command might have been recorded
+// earlier than JetStream's duplicate window can tell. A command ID that is a
+// ULID minted within the last half window (allowing 5 s of clock skew) was
+// first published within the window, so JetStream's deduplication answers
+// its retries and the Pebble lookup can be skipped on this hot path. Any
+// other ID is looked up.
+func (s *Store) mayBeRecorded(commandID string) bool {
+	id, err := ulid.ParseStrict(commandID)
+	if err != nil {
+		return true
+	}
+	minted := ulid.Time(id.Time())
+	now := s.cfg.Now()
+	return minted.Before(now.Add(-s.cfg.DuplicateWindow/2)) || minted.After(now.Add(5*time.Second))
 }
 
 // publish sends the command's message under the aggregate's lock and
-// returns its stream sequence once JetStream has it.
-func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, meta Meta, data []EventData) (uint64, error) {
+// returns its events and stream sequence once JetStream has it; no events
+// when JetStream already had the command.
+func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, meta Meta, data []EventData) ([]Envelope, uint64, error) {
 	mu := s.lockFor(agg)
 	mu.Lock()
 	defer mu.Unlock()
 	key := agg.String()
 	h, err := s.head(ctx, agg)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if h.Region != "" && h.Region != agg.Region {
-		return 0, fmt.Errorf("%w: %s belongs to region %s, not %s", ErrInvalid, agg, h.Region, agg.Region)
+		return nil, 0, fmt.Errorf("%w: %s belongs to region %s, not %s", ErrInvalid, agg, h.Region, agg.Region)
 	}
 	if h.Version != expected {
 		s.stats.Conflicts.Add(1)
-		return 0, &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
+		return nil, 0, &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
 	}
 	events := s.seal(agg, h, meta, data)
 	m := EncodeMessage(s.cfg.SubjectPrefix, events)
@@ -122,19 +159,19 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	if err != nil {
 		s.heads.drop(key)
 		if isWrongLastSeq(err) {
-			return 0, s.conflictAfterReload(ctx, agg, expected)
+			return nil, 0, s.conflictAfterReload(ctx, agg, expected)
 		}
-		return 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
+		return nil, 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
 	}
 	if ack.Duplicate {
 		s.heads.drop(key)
 		s.stats.Duplicates.Add(1)
-		return ack.Sequence, nil
+		return nil, ack.Sequence, nil
 	}
 	last := &events[len(events)-1]
 	s.heads.put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region})
 	s.stats.Appended.Add(uint64(len(events)))
-	return ack.Sequence, nil
+	return events, ack.Sequence, nil
 }
 
 func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {

@@ -7,9 +7,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
 )
@@ -23,7 +24,6 @@ func benchAppend(b *testing.B, writers int) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	var next atomic.Int64
 	var lat latencies
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -35,7 +35,7 @@ func benchAppend(b *testing.B, writers int) {
 			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("B%d", w), Region: "220102001001"}
 			for i := range per {
 				start := time.Now()
-				_, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: fmt.Sprintf("b%d-%d-%d", w, i, next.Add(1))},
+				_, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
 					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: payload300})
 				if err != nil {
 					b.Error(err)
@@ -94,7 +94,7 @@ func fill(b *testing.B, s *eventstore.Store, n int) {
 			defer wg.Done()
 			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("F%d", w), Region: "220102001001"}
 			for i := 0; i*64+w < n; i++ {
-				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: fmt.Sprintf("f%d-%d", w, i)},
+				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
 					eventstore.EventData{Type: "t", SchemaVersion: 1, Payload: payload300}); err != nil {
 					b.Error(err)
 					return

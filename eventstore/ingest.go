@@ -142,6 +142,7 @@ func (s *Store) applyGroup(group []jetstream.Msg) error {
 			buf = s.writeEvent(b, &events[i], buf[:0])
 		}
 		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
+		s.recent[seq%uint64(len(s.recent))].Store(&ref)
 		if err := b.Set(msgKey(seq), ref.encode(), nil); err != nil {
 			return err
 		}
@@ -173,7 +174,11 @@ func (s *Store) applyGroup(group []jetstream.Msg) error {
 // writeEvent adds one event and its index entries to b and checks that it
 // follows its aggregate's chain.
 func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
-	prev := s.batchHead(b, e.AggregateKind, e.AggregateID)
+	key := e.Aggregate().String()
+	prev, ok := s.chain.get(key)
+	if !ok {
+		prev = s.batchHead(b, e.AggregateKind, e.AggregateID)
+	}
 	if e.Version != prev.Version+1 || e.PrevHash != prev.Hash {
 		s.stats.ChainBreaks.Add(1)
 		s.log.Error("event does not follow its aggregate's chain",
@@ -184,6 +189,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
 	pos := u64key(0, e.Position)[1:]
 	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
 	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
+	s.chain.put(key, h)
 	_ = b.Set(headKey(e.AggregateKind, e.AggregateID), h.encode(), nil)
 	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
 	if e.Actor != "" {

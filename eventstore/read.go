@@ -31,8 +31,7 @@ func (s *Store) Command(ctx context.Context, commandID string) (Result, bool, er
 	if err := s.waitSeq(ctx, ref.Seq); err != nil {
 		return Result{}, false, err
 	}
-	r, err := s.result(ref)
-	r.Duplicate = true
+	r, err := s.resultOf(ref.Seq, true)
 	return r, true, err
 }
 
@@ -50,7 +49,12 @@ func (s *Store) result(ref msgRef) (Result, error) {
 	}, nil
 }
 
+// messageRef tells where message seq's events are: from the ring of
+// recent messages, else from Pebble.
 func (s *Store) messageRef(seq uint64) (msgRef, error) {
+	if r := s.recent[seq%uint64(len(s.recent))].Load(); r != nil && r.Seq == seq {
+		return *r, nil
+	}
 	v, closer, err := s.db.Get(msgKey(seq))
 	if err != nil {
 		return msgRef{}, fmt.Errorf("eventstore: message %d: %w", seq, err)

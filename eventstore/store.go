@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -110,7 +111,9 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads    headCache
+	heads    headCache // appender side: the head each append follows
+	chain    headCache // ingest side: the head each ingested event must follow
+	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
 	lastTime atomic.Int64
@@ -140,6 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.setDefaults()
 	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
 	s.heads.init(cfg.HeadCache)
+	s.chain.init(cfg.HeadCache)
 	s.applied.init()
 	s.durable.init()
 	if err := s.open(ctx); err != nil {
@@ -217,9 +221,11 @@ func (s *Store) ensureStream(ctx context.Context) error {
 }
 
 func (s *Store) openPebble() error {
-	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}}
+	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 64 << 20}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // most index lookups miss (new command IDs)
+	}
 	opts.EnsureDefaults()
-	opts.MemTableSize = 64 << 20
 	db, err := pebble.Open(filepath.Join(s.cfg.Dir, "pebble"), opts)
 	if err != nil {
 		return fmt.Errorf("eventstore: open pebble: %w", err)

@@ -1,0 +1,347 @@
+package domain
+
+import "slices"
+
+// StationAddr addresses a polling station: its ULID, its election's ULID and
+// the election's 12-digit region. Station commands embed it.
+type StationAddr struct {
+	StationID  string `json:"station_id"`
+	ElectionID string `json:"election_id"`
+	Region     Region `json:"region"`
+}
+
+// Target returns the station's ref.
+func (a StationAddr) Target() AggregateRef {
+	return AggregateRef{Kind: KindStation, ID: a.StationID, Region: a.Region}
+}
+
+// Related returns nil; commands that read the election override it.
+func (StationAddr) Related() []AggregateRef { return nil }
+
+func (a StationAddr) electionRef() []AggregateRef {
+	return []AggregateRef{relatedRef(KindElection, a.ElectionID, a.Region)}
+}
+
+func (a StationAddr) election(s *Station, env Env) (*Election, error) {
+	if s.ElectionID != a.ElectionID {
+		return nil, invalid("station_of_other_election", "该投票站不属于本选举", "the station belongs to another election")
+	}
+	e, err := relatedElection(env, a.ElectionID, a.Region)
+	if err != nil {
+		return nil, err
+	}
+	if e.Voided {
+		return nil, conflict("election_voided", "该选举结果已被宣布无效", "the election was voided")
+	}
+	return e, nil
+}
+
+func (s *Station) mustExist() error {
+	if !s.Established {
+		return notFound("station_not_found", "未找到该投票站", "the polling station does not exist")
+	}
+	return nil
+}
+
+func (s *Station) mustBe(phases ...StationPhase) error {
+	if err := s.mustExist(); err != nil {
+		return err
+	}
+	if !slices.Contains(phases, s.Phase) {
+		return conflict("station_"+string(s.Phase), "投票站当前状态不允许此操作: "+string(s.Phase), "the station's state does not allow this now: "+string(s.Phase))
+	}
+	return nil
+}
+
+// EstablishStation establishes a polling station or a mobile ballot box
+// (流动票箱) of an election. A mobile box must be approved and have at least
+// Rules.MobileBoxMinScrutineers (3) scrutineers, recorded by name (public
+// officials). Related: the election.
+type EstablishStation struct {
+	StationAddr
+	Mobile      bool     `json:"mobile"`
+	Approved    bool     `json:"approved"`
+	Place       string   `json:"place"`
+	Scrutineers []string `json:"scrutineers"`
+}
+
+// CommandType returns "establish_station".
+func (EstablishStation) CommandType() string { return "establish_station" }
+
+// Related returns the election.
+func (c EstablishStation) Related() []AggregateRef { return c.electionRef() }
+
+func (c EstablishStation) decideStation(s *Station, env Env) ([]Event, error) {
+	if s.Established {
+		return nil, conflict("station_exists", "该投票站已设立", "the station already exists")
+	}
+	e, err := relatedElection(env, c.ElectionID, c.Region)
+	if err != nil {
+		return nil, err
+	}
+	if c.Place == "" || !nonEmptyNames(c.Scrutineers) || hasDuplicate(c.Scrutineers) {
+		return nil, invalid("invalid_station", "须写明地点，监票人姓名不得为空或重复", "give a place and distinct, non-empty scrutineer names")
+	}
+	if c.Mobile && (!c.Approved || len(c.Scrutineers) < e.Rules.MobileBoxMinScrutineers) {
+		return nil, ruleErr("mobile_box_rules", ruleMobile, "流动票箱须经批准并至少有3名监票人", "a mobile ballot box must be approved and have at least 3 scrutineers")
+	}
+	return one(StationEstablished{ElectionID: c.ElectionID, Mobile: c.Mobile, Place: c.Place,
+		Scrutineers: c.Scrutineers, ElectionDay: e.Day})
+}
+
+func hasDuplicate(xs []string) bool {
+	seen := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		if seen[x] {
+			return true
+		}
+		seen[x] = true
+	}
+	return false
+}
+
+// PublishStationVoters publishes the list of the station's voters (by roll
+// number); a mobile box cannot open its polls before it. Related: the election.
+type PublishStationVoters struct {
+	StationAddr
+}
+
+// CommandType returns "publish_station_voters".
+func (PublishStationVoters) CommandType() string { return "publish_station_voters" }
+
+// Related returns the election.
+func (c PublishStationVoters) Related() []AggregateRef { return c.electionRef() }
+
+func (c PublishStationVoters) decideStation(s *Station, env Env) ([]Event, error) {
+	if err := s.mustBe(StationReady); err != nil {
+		return nil, err
+	}
+	e, err := c.election(s, env)
+	if err != nil {
+		return nil, err
+	}
+	n := e.RollStations[s.ID]
+	if n == 0 || !e.RollPublished {
+		return nil, conflict("no_station_voters", "选民名单未公布或本站没有选民", "the roll is not published or has no voters at this station")
+	}
+	return one(StationVotersPublished{Voters: n, On: DateOf(env.Now)})
+}
+
+// OpenPolls opens the polls for the election's current round, on or after
+// the round's day. Related: the election.
+type OpenPolls struct {
+	StationAddr
+	Round int `json:"round"`
+}
+
+// CommandType returns "open_polls".
+func (OpenPolls) CommandType() string { return "open_polls" }
+
+// Related returns the election.
+func (c OpenPolls) Related() []AggregateRef { return c.electionRef() }
+
+func (c OpenPolls) decideStation(s *Station, env Env) ([]Event, error) {
+	if err := s.mustBe(StationReady, StationCounted); err != nil {
+		return nil, err
+	}
+	e, err := c.election(s, env)
+	if err != nil {
+		return nil, err
+	}
+	if c.Round != e.Round || c.Round <= s.Round || !e.votingOpen() {
+		return nil, conflict("round_not_open", "本轮投票未开始（名单或候选人未公布）", "this round is not open for voting (roll or candidates unpublished)")
+	}
+	if DateOf(env.Now).DaysUntil(e.RoundDay) > 0 {
+		return nil, ruleErr("before_election_day", ruleSecret, "选举日前不得投票", "polls do not open before election day")
+	}
+	if s.Mobile && !s.VoterListPublished {
+		return nil, ruleErr("mobile_voters_unpublished", ruleMobile, "流动票箱的选民名单须先公布", "a mobile box's voter list must be published first")
+	}
+	return one(PollsOpened{Round: e.Round, Seats: e.RoundSeats, Candidates: e.RoundCandidates, At: env.Now})
+}
+
+// CheckIn records that a ballot is issued to roll number RollNo at this
+// station: in person, by the registered proxy holder, or at a mobile box;
+// once per voter and round; only while the polls are open; only voters of
+// this station. Related: the election (for its roll and proxies). O(1).
+type CheckIn struct {
+	StationAddr
+	RollNo            int    `json:"roll_no"`
+	Mode              string `json:"mode"`
+	ProxyHolderRollNo int    `json:"proxy_holder_roll_no,omitempty"`
+}
+
+// CommandType returns "check_in".
+func (CheckIn) CommandType() string { return "check_in" }
+
+// Related returns the election.
+func (c CheckIn) Related() []AggregateRef { return c.electionRef() }
+
+func (c CheckIn) decideStation(s *Station, env Env) ([]Event, error) {
+	if err := s.mustBe(StationOpen); err != nil {
+		return nil, err
+	}
+	e, err := c.election(s, env)
+	if err != nil {
+		return nil, err
+	}
+	entry, ok := e.Roll[c.RollNo]
+	if !ok {
+		return nil, notFound("not_on_roll", "选民名单上没有该编号", "no such roll number on the roll")
+	}
+	if entry.StationID != s.ID {
+		return nil, ruleErr("wrong_station", ruleOneEntry, "该选民不属于本投票站", "the voter does not vote at this station")
+	}
+	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {
+		return nil, conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
+	}
+	if err := c.checkMode(s, e); err != nil {
+		return nil, err
+	}
+	return one(VoterCheckedIn{Round: s.Round, RollNo: c.RollNo, Mode: c.Mode, ProxyHolder: c.ProxyHolderRollNo, At: env.Now})
+}
+
+func (c CheckIn) checkMode(s *Station, e *Election) error {
+	switch {
+	case c.Mode == ModeMobile && s.Mobile, c.Mode == ModeInPerson && !s.Mobile:
+		if c.ProxyHolderRollNo != 0 {
+			return invalid("unexpected_proxy_holder", "本人投票不应填写受托人", "an in-person check-in has no proxy holder")
+		}
+		return nil
+	case c.Mode == ModeProxy && !s.Mobile:
+		p, ok := e.Proxies[c.RollNo]
+		if !ok || p.Holder != c.ProxyHolderRollNo || !e.ProxiesPublished {
+			return ruleErr("not_a_registered_proxy", ruleProxy, "受托人没有经公布的该选民委托", "the holder has no published proxy of this voter")
+		}
+		return nil
+	}
+	return invalid("invalid_mode", "领票方式与投票站类型不符", "the mode does not fit the station: in_person or proxy at a fixed station, mobile_box at a mobile box")
+}
+
+// ClosePolls closes the polls of the current round.
+type ClosePolls struct {
+	StationAddr
+}
+
+// CommandType returns "close_polls".
+func (ClosePolls) CommandType() string { return "close_polls" }
+
+func (c ClosePolls) decideStation(s *Station, env Env) ([]Event, error) {
+	if err := s.mustBe(StationOpen); err != nil {
+		return nil, err
+	}
+	return one(PollsClosed{Round: s.Round, At: env.Now})
+}
+
+// SealBox records the sealing of a closed box by its scrutineers.
+type SealBox struct {
+	StationAddr
+	SealNo   string   `json:"seal_no"`
+	SealedBy []string `json:"sealed_by"`
+}
+
+// CommandType returns "seal_box".
+func (SealBox) CommandType() string { return "seal_box" }
+
+func (c SealBox) decideStation(s *Station, env Env) ([]Event, error) {
+	if err := s.mustBe(StationClosed); err != nil {
+		return nil, err
+	}
+	if c.SealNo == "" || len(c.SealedBy) == 0 || !nonEmptyNames(c.SealedBy) {
+		return nil, invalid("invalid_seal", "须写明封条编号和封箱人", "give the seal number and who sealed the box")
+	}
+	return one(BoxSealed{Round: s.Round, SealNo: c.SealNo, SealedBy: c.SealedBy, At: env.Now})
+}
+
+// RecordBallot records one ballot of the public count of a closed (or sealed)
+// box. It carries no voter reference. A ballot marking more names than the
+// round's seats, or unreadable, is counted invalid. O(marks).
+type RecordBallot struct {
+	StationAddr
+	Round      int      `json:"round"`
+	Candidates []string `json:"candidates"`
+	WriteIns   []string `json:"write_ins"`
+	Blank      bool     `json:"blank"`
+	Unreadable bool     `json:"unreadable"`
+}
+
+// CommandType returns "record_ballot".
+func (RecordBallot) CommandType() string { return "record_ballot" }
+
+func (c RecordBallot) decideStation(s *Station, _ Env) ([]Event, error) {
+	if err := s.mustExist(); err != nil {
+		return nil, err
+	}
+	if s.Phase != StationClosed && s.Phase != StationSealed {
+		return nil, ruleErr("box_not_closed", ruleSecret, "票箱关闭后、计票结束前方可公开计票", "ballots are counted in public after the box is closed and before the count is closed")
+	}
+	if c.Round != s.Round {
+		return nil, conflict("wrong_round", "轮次不符", "the ballot's round is not the station's round")
+	}
+	if err := c.validate(s); err != nil {
+		return nil, err
+	}
+	marks := len(c.Candidates) + len(c.WriteIns)
+	return one(BallotRecorded{Round: c.Round, Candidates: c.Candidates, WriteIns: c.WriteIns, Blank: c.Blank,
+		Unreadable: c.Unreadable, Invalid: c.Unreadable || marks > s.Seats})
+}
+
+func (c RecordBallot) validate(s *Station) error {
+	marks := len(c.Candidates) + len(c.WriteIns)
+	if c.Blank && (marks > 0 || c.Unreadable) || !c.Blank && !c.Unreadable && marks == 0 {
+		return invalid("invalid_marks", "空白票不得有标记；无标记的选票须标为空白票", "a blank ballot has no marks, and a ballot without marks is blank")
+	}
+	for i, id := range c.Candidates {
+		if !s.Candidates[id] || slices.Contains(c.Candidates[:i], id) {
+			return invalid("invalid_candidate_mark", "选票标记了非本轮候选人或重复标记", "a mark names no candidate of this round, or one twice")
+		}
+	}
+	for _, w := range c.WriteIns {
+		if w == "" || len(w) > 200 {
+			return invalid("invalid_write_in", "另选他人须写明姓名", "a write-in needs a name")
+		}
+	}
+	return nil
+}
+
+// RecordSpoiledBallots records ballots spoiled and replaced during voting.
+type RecordSpoiledBallots struct {
+	StationAddr
+	Round int `json:"round"`
+	Count int `json:"count"`
+}
+
+// CommandType returns "record_spoiled_ballots".
+func (RecordSpoiledBallots) CommandType() string { return "record_spoiled_ballots" }
+
+func (c RecordSpoiledBallots) decideStation(s *Station, _ Env) ([]Event, error) {
+	if err := s.mustBe(StationOpen, StationClosed, StationSealed); err != nil {
+		return nil, err
+	}
+	if c.Round != s.Round || c.Count <= 0 {
+		return nil, invalid("invalid_spoiled", "轮次或数量不正确", "wrong round or a non-positive count")
+	}
+	return one(SpoiledRecorded{Round: c.Round, Count: c.Count})
+}
+
+// CloseCount closes the count of the round and reconciles the box: more
+// ballots returned than issued makes this box's vote invalid.
+type CloseCount struct {
+	StationAddr
+	Round int `json:"round"`
+}
+
+// CommandType returns "close_count".
+func (CloseCount) CommandType() string { return "close_count" }
+
+func (c CloseCount) decideStation(s *Station, _ Env) ([]Event, error) {
+	if err := s.mustBe(StationClosed, StationSealed); err != nil {
+		return nil, err
+	}
+	if c.Round != s.Round {
+		return nil, conflict("wrong_round", "轮次不符", "not the station's round")
+	}
+	t := s.Tallies[s.Round]
+	return one(CountClosed{Round: s.Round, Issued: t.Issued, Returned: t.Returned, Spoiled: t.Spoiled,
+		Blank: t.Blank, Invalid: t.Invalid, BoxInvalid: t.Returned > t.Issued})
+}
