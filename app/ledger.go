@@ -1,0 +1,252 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+
+	"ledger/domain"
+	"ledger/eventstore"
+)
+
+// Store is what the command path needs of the event store.
+type Store interface {
+	Append(ctx context.Context, agg eventstore.Aggregate, expectedVersion uint64, meta eventstore.Meta, events ...eventstore.EventData) (eventstore.Result, error)
+	Load(ctx context.Context, agg eventstore.Aggregate) ([]eventstore.Envelope, error)
+	Command(ctx context.Context, commandID string) (eventstore.Result, bool, error)
+}
+
+// Meta describes who sends a command and when it happened.
+type Meta struct {
+	CommandID     string    // client-chosen ULID; retries reuse it
+	Actor         string    // recorded in every event's envelope
+	CorrelationID string    // optional
+	CausationID   string    // optional
+	OccurredAt    time.Time // as reported; zero means now
+}
+
+// Outcome is what a recorded command produced.
+type Outcome struct {
+	eventstore.Result
+	Aggregate domain.AggregateRef `json:"aggregate"`
+}
+
+// Config configures a Ledger; zero values mean defaults.
+type Config struct {
+	// CacheSize bounds how many aggregate states are kept. Default 4096.
+	CacheSize int
+	// Retries after a concurrency conflict with another process. Default 5.
+	Retries int
+	// Now is the server clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Ledger executes commands. Its methods are safe for concurrent use;
+// commands on one aggregate are serialized.
+type Ledger struct {
+	store Store
+	cfg   Config
+	cache cache
+	locks [4096]sync.RWMutex
+	seed  maphash.Seed
+}
+
+// New returns a Ledger recording into store.
+func New(store Store, cfg Config) *Ledger {
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 4096
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = 5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed()}
+	l.cache.init(cfg.CacheSize)
+	return l
+}
+
+// Execute decides cmd against the current state and records its events.
+// A domain rule that refuses the command returns a *domain.Error and
+// writes nothing. A retry of an already recorded command (same command ID)
+// returns the original outcome with Duplicate set.
+func (l *Ledger) Execute(ctx context.Context, cmd domain.Command, meta Meta) (Outcome, error) {
+	if meta.CommandID == "" {
+		return Outcome{}, &domain.Error{Code: "command_id_required", Kind: domain.ErrInvalid,
+			ZH: "缺少命令编号(ULID)", EN: "a command ID (ULID) is required"}
+	}
+	ref := cmd.Target()
+	unlock := l.lock(ref, cmd.Related())
+	defer unlock()
+	var err error
+	for range l.cfg.Retries + 1 {
+		var out Outcome
+		out, err = l.try(ctx, cmd, meta)
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return out, err
+		}
+		l.cache.drop(ref) // another process wrote: reload and decide again
+	}
+	return Outcome{}, err
+}
+
+func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (Outcome, error) {
+	ref := cmd.Target()
+	ent, err := l.state(ctx, ref)
+	if err != nil {
+		return Outcome{}, err
+	}
+	env := domain.Env{Now: meta.OccurredAt, Related: map[domain.AggregateRef]domain.State{}}
+	if env.Now.IsZero() {
+		env.Now = l.cfg.Now()
+	}
+	for _, r := range cmd.Related() {
+		rel, err := l.state(ctx, r)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if rel.version > 0 {
+			env.Related[r] = rel.state
+		}
+	}
+	events, err := domain.Decide(ent.state, cmd, env)
+	if err != nil {
+		return l.refused(ctx, ref, meta, err)
+	}
+	data, err := encode(events)
+	if err != nil {
+		return Outcome{}, err
+	}
+	res, err := l.store.Append(ctx, aggOf(ref), ent.version, storeMeta(meta), data...)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if res.Duplicate {
+		l.cache.drop(ref)
+	} else {
+		for _, ev := range events {
+			ent.state = domain.Evolve(ent.state, ev)
+		}
+		ent.version = res.Version
+		l.cache.put(ref, ent)
+	}
+	return Outcome{Result: res, Aggregate: ref}, nil
+}
+
+// refused answers a command the domain refused: if it is the retry of a
+// command already recorded (its effect is why the domain now refuses it),
+// the original outcome; else the domain's error.
+func (l *Ledger) refused(ctx context.Context, ref domain.AggregateRef, meta Meta, derr error) (Outcome, error) {
+	res, ok, err := l.store.Command(ctx, meta.CommandID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if ok {
+		return Outcome{Result: res, Aggregate: ref}, nil
+	}
+	return Outcome{}, derr
+}
+
+// State returns a copy-free snapshot of an aggregate's state and version,
+// rebuilt from the log; callers must not modify it.
+func (l *Ledger) State(ctx context.Context, ref domain.AggregateRef) (domain.State, uint64, error) {
+	st, version, err := l.load(ctx, ref)
+	return st, version, err
+}
+
+func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, error) {
+	if ent, ok := l.cache.get(ref); ok {
+		return ent, nil
+	}
+	st, version, err := l.load(ctx, ref)
+	if err != nil {
+		return entry{}, err
+	}
+	ent := entry{state: st, version: version}
+	l.cache.put(ref, ent)
+	return ent, nil
+}
+
+// load folds an aggregate's events from the store into a fresh state.
+func (l *Ledger) load(ctx context.Context, ref domain.AggregateRef) (domain.State, uint64, error) {
+	st := domain.NewState(ref)
+	if st == nil {
+		return nil, 0, &domain.Error{Code: "unknown_kind", Kind: domain.ErrInvalid,
+			ZH: "未知的对象类型", EN: fmt.Sprintf("unknown aggregate kind %q", ref.Kind)}
+	}
+	events, err := l.store.Load(ctx, aggOf(ref))
+	if err != nil {
+		return nil, 0, err
+	}
+	var version uint64
+	for _, e := range events {
+		ev, err := domain.DecodeEvent(e.Type, e.Payload)
+		if err != nil {
+			return nil, 0, fmt.Errorf("app: event at position %d: %w", e.Position, err)
+		}
+		st = domain.Evolve(st, ev)
+		version = e.Version
+	}
+	return st, version, nil
+}
+
+// lock takes the target's write lock and the related aggregates' read
+// locks, in stripe order so that two commands never wait on each other.
+func (l *Ledger) lock(target domain.AggregateRef, related []domain.AggregateRef) func() {
+	w := l.stripe(target)
+	rs := make([]int, 0, len(related))
+	for _, r := range related {
+		if s := l.stripe(r); s != w && !slices.Contains(rs, s) {
+			rs = append(rs, s)
+		}
+	}
+	all := append(rs, w)
+	slices.Sort(all)
+	for _, s := range all {
+		if s == w {
+			l.locks[s].Lock()
+		} else {
+			l.locks[s].RLock()
+		}
+	}
+	return func() {
+		for _, s := range all {
+			if s == w {
+				l.locks[s].Unlock()
+			} else {
+				l.locks[s].RUnlock()
+			}
+		}
+	}
+}
+
+func (l *Ledger) stripe(ref domain.AggregateRef) int {
+	return int(maphash.String(l.seed, string(ref.Kind)+"/"+ref.ID) % uint64(len(l.locks)))
+}
+
+func aggOf(ref domain.AggregateRef) eventstore.Aggregate {
+	return eventstore.Aggregate{Kind: string(ref.Kind), ID: ref.ID, Region: string(ref.Region)}
+}
+
+func storeMeta(m Meta) eventstore.Meta {
+	return eventstore.Meta{CommandID: m.CommandID, Actor: m.Actor, CorrelationID: m.CorrelationID,
+		CausationID: m.CausationID, OccurredAt: m.OccurredAt}
+}
+
+func encode(events []domain.Event) ([]eventstore.EventData, error) {
+	data := make([]eventstore.EventData, len(events))
+	for i, ev := range events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("app: encode %s: %w", ev.EventType(), err)
+		}
+		data[i] = eventstore.EventData{Type: ev.EventType(), SchemaVersion: domain.SchemaVersion, Payload: b}
+	}
+	return data, nil
+}

@@ -1,0 +1,105 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"ledger/app"
+	"ledger/domain"
+	"ledger/eventstore"
+)
+
+type line struct {
+	CommandType string          `json:"command_type"`
+	Now         time.Time       `json:"now"`
+	Body        json.RawMessage `json:"body"`
+	WantError   string          `json:"want_error,omitempty"`
+}
+
+type golden struct {
+	CommandType string `json:"command_type"`
+	Events      []struct {
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	} `json:"events,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func readLines[T any](t *testing.T, path string) []T {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestScenariosThroughStore runs the domain's golden scenarios through the
+// real command path (embedded JetStream and Pebble) and checks that the log
+// holds exactly the events the golden files expect, in order, and that
+// retried commands record nothing twice.
+func TestScenariosThroughStore(t *testing.T) {
+	files, _ := filepath.Glob("../domain/testdata/*.jsonl")
+	if len(files) == 0 {
+		t.Fatal("no scenarios found")
+	}
+	ctx := context.Background()
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, err := eventstore.Open(ctx, eventstore.Config{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			l := app.New(s, app.Config{})
+			want := readLines[golden](t, f[:len(f)-len(".jsonl")]+".golden")
+			for i, ln := range readLines[line](t, f) {
+				cmd, err := domain.DecodeCommand(ln.CommandType, ln.Body)
+				if err != nil {
+					t.Fatalf("line %d: %v", i+1, err)
+				}
+				meta := app.Meta{CommandID: ulid.Make().String(), Actor: "supervisor", OccurredAt: ln.Now}
+				out, err := l.Execute(ctx, cmd, meta)
+				if de, ok := domain.AsError(err); ok {
+					if de.Code != want[i].Error {
+						t.Fatalf("line %d %s: got error %s, want %q", i+1, ln.CommandType, de.Code, want[i].Error)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("line %d %s: %v", i+1, ln.CommandType, err)
+				}
+				if len(out.Events) != len(want[i].Events) {
+					t.Fatalf("line %d %s: got %d events, want %d", i+1, ln.CommandType, len(out.Events), len(want[i].Events))
+				}
+				for j, e := range out.Events {
+					if e.Type != want[i].Events[j].Type || e.Actor != "supervisor" || e.CommandID != meta.CommandID {
+						t.Fatalf("line %d: event %d is %s by %s, want %s", i+1, j, e.Type, e.Actor, want[i].Events[j].Type)
+					}
+				}
+				again, err := l.Execute(ctx, cmd, meta)
+				if err != nil || !again.Duplicate || again.FirstPosition != out.FirstPosition {
+					t.Fatalf("line %d: retry got %+v, %v; want the original outcome", i+1, again.Result, err)
+				}
+			}
+		})
+	}
+}
