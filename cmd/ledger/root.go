@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"ledger/domain"
+	"ledger/node"
+)
+
+// globals are the flags every subcommand shares.
+type globals struct {
+	dataDir    string
+	natsURL    string
+	natsListen string
+	natsCreds  string
+	logLevel   string
+	jsonOut    bool
+}
+
+// subcommands are added by each file's init, so that subcommands live in
+// files of their own.
+var subcommands []func(*globals) *cobra.Command
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "ledger",
+		Short: "Election and consultation ledger: committee elections, consultations and supervision, recorded as immutable events",
+		Long: `ledger records committee elections (villagers' and residents' committees), community
+consultations and supervision actions as immutable events on NATS JetStream, keeps a
+durable indexed copy in Pebble, projects turnout, results and audit trails, and proves
+with a Merkle tree and signed checkpoints that nothing was altered.
+
+Start with:  ledger serve          (embedded NATS and Pebble under ./data)
+             ledger demo           (records a generated province and prints its turnout)`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dataDir, "data", envOr("LEDGER_DATA", "data"), "data directory (env LEDGER_DATA)")
+	pf.StringVar(&g.natsURL, "nats-url", os.Getenv("LEDGER_NATS_URL"), "use an existing NATS server or cluster instead of the embedded one (env LEDGER_NATS_URL)")
+	pf.StringVar(&g.natsCreds, "nats-creds", os.Getenv("LEDGER_NATS_CREDS"), "credentials file for --nats-url")
+	pf.StringVar(&g.natsListen, "nats-listen", "", "open the embedded NATS client port at this address (127.0.0.1 unless a host is given); off by default")
+	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	for _, sub := range subcommands {
+		root.AddCommand(sub(g))
+	}
+	root.SetErrPrefix("ledger:")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return nil }
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	return root
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// logger returns the structured logger the flags ask for, writing to stderr.
+func (g *globals) logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(g.logLevel)) // an unknown level means info
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// nodeConfig is the node configuration the flags describe.
+func (g *globals) nodeConfig() node.Config {
+	cfg := node.Config{DataDir: g.dataDir, NATSURL: g.natsURL, NATSListen: g.natsListen, Logger: g.logger()}
+	if g.natsCreds != "" {
+		cfg.NATSOptions = append(cfg.NATSOptions, natsCreds(g.natsCreds))
+	}
+	return cfg
+}
+
+// usageError marks a command line the user got wrong (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode prints err and maps it to the process's exit code: 2 for
+// usage, 3 for a refused command (a rule of the law or bad input), 4 for a
+// conflict, 1 otherwise.
+func exitCode(err error) int {
+	fmt.Fprintln(os.Stderr, "ledger:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	if de, ok := domain.AsError(err); ok {
+		if de.Kind == domain.ErrConflict {
+			return 4
+		}
+		return 3
+	}
+	var ex exitError
+	if errors.As(err, &ex) {
+		return ex.code
+	}
+	return 1
+}
+
+// exitError asks for a specific exit code (for example 1 from audit verify
+// when the log is not intact).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
