@@ -16,7 +16,7 @@ import (
 
 // Store is what the command path needs of the event store.
 type Store interface {
-	Append(ctx context.Context, agg eventstore.Aggregate, expectedVersion uint64, meta eventstore.Meta, events ...eventstore.EventData) (eventstore.Result, error)
+	Submit(ctx context.Context, agg eventstore.Aggregate, expectedVersion uint64, meta eventstore.Meta, events ...eventstore.EventData) (*eventstore.Pending, error)
 	Load(ctx context.Context, agg eventstore.Aggregate) ([]eventstore.Envelope, error)
 	Command(ctx context.Context, commandID string) (eventstore.Result, bool, error)
 }
@@ -72,13 +72,42 @@ func New(store Store, cfg Config) *Ledger {
 	return l
 }
 
-// Execute decides cmd against the current state and records its events.
-// A domain rule that refuses the command returns a *domain.Error and
-// writes nothing. A retry of an already recorded command (same command ID)
-// returns the original outcome with Duplicate set.
+// Execute decides cmd against the current state and records its events,
+// returning once they are durable. A domain rule that refuses the command
+// returns a *domain.Error and writes nothing. A retry of an already
+// recorded command (same command ID) returns the original outcome with
+// Duplicate set.
 func (l *Ledger) Execute(ctx context.Context, cmd domain.Command, meta Meta) (Outcome, error) {
+	p, err := l.Submit(ctx, cmd, meta)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a command accepted by the log and on its way to durability.
+type Pending struct {
+	ref     domain.AggregateRef
+	pending *eventstore.Pending
+	done    *Outcome // already recorded: the original outcome
+}
+
+// Wait returns the command's outcome once it is durable.
+func (p *Pending) Wait(ctx context.Context) (Outcome, error) {
+	if p.done != nil {
+		return *p.done, nil
+	}
+	res, err := p.pending.Wait(ctx)
+	return Outcome{Result: res, Aggregate: p.ref}, err
+}
+
+// Submit is the first half of Execute: it decides cmd and returns once the
+// log of record holds its events, so that the next command on the same
+// aggregate can be decided at once (pipelining). The outcome counts only
+// once Wait returns.
+func (l *Ledger) Submit(ctx context.Context, cmd domain.Command, meta Meta) (*Pending, error) {
 	if meta.CommandID == "" {
-		return Outcome{}, &domain.Error{Code: "command_id_required", Kind: domain.ErrInvalid,
+		return nil, &domain.Error{Code: "command_id_required", Kind: domain.ErrInvalid,
 			ZH: "缺少命令编号(ULID)", EN: "a command ID (ULID) is required"}
 	}
 	ref := cmd.Target()
@@ -86,21 +115,21 @@ func (l *Ledger) Execute(ctx context.Context, cmd domain.Command, meta Meta) (Ou
 	defer unlock()
 	var err error
 	for range l.cfg.Retries + 1 {
-		var out Outcome
-		out, err = l.try(ctx, cmd, meta)
+		var p *Pending
+		p, err = l.try(ctx, cmd, meta)
 		if !errors.Is(err, eventstore.ErrConflict) {
-			return out, err
+			return p, err
 		}
 		l.cache.drop(ref) // another process wrote: reload and decide again
 	}
-	return Outcome{}, err
+	return nil, err
 }
 
-func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (Outcome, error) {
+func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pending, error) {
 	ref := cmd.Target()
 	ent, err := l.state(ctx, ref)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	env := domain.Env{Now: meta.OccurredAt, Related: map[domain.AggregateRef]domain.State{}}
 	if env.Now.IsZero() {
@@ -109,7 +138,7 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (Outcom
 	for _, r := range cmd.Related() {
 		rel, err := l.state(ctx, r)
 		if err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 		if rel.version > 0 {
 			env.Related[r] = rel.state
@@ -121,36 +150,36 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (Outcom
 	}
 	data, err := encode(events)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
-	res, err := l.store.Append(ctx, aggOf(ref), ent.version, storeMeta(meta), data...)
+	p, err := l.store.Submit(ctx, aggOf(ref), ent.version, storeMeta(meta), data...)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
-	if res.Duplicate {
-		l.cache.drop(ref)
+	if p.Version == 0 || p.Version != ent.version+uint64(len(events)) {
+		l.cache.drop(ref) // a duplicate: the cached state may not hold it
 	} else {
 		for _, ev := range events {
 			ent.state = domain.Evolve(ent.state, ev)
 		}
-		ent.version = res.Version
+		ent.version = p.Version
 		l.cache.put(ref, ent)
 	}
-	return Outcome{Result: res, Aggregate: ref}, nil
+	return &Pending{ref: ref, pending: p}, nil
 }
 
 // refused answers a command the domain refused: if it is the retry of a
 // command already recorded (its effect is why the domain now refuses it),
 // the original outcome; else the domain's error.
-func (l *Ledger) refused(ctx context.Context, ref domain.AggregateRef, meta Meta, derr error) (Outcome, error) {
+func (l *Ledger) refused(ctx context.Context, ref domain.AggregateRef, meta Meta, derr error) (*Pending, error) {
 	res, ok, err := l.store.Command(ctx, meta.CommandID)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	if ok {
-		return Outcome{Result: res, Aggregate: ref}, nil
+		return &Pending{ref: ref, done: &Outcome{Result: res, Aggregate: ref}}, nil
 	}
-	return Outcome{}, derr
+	return nil, derr
 }
 
 // State returns a copy-free snapshot of an aggregate's state and version,

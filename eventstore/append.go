@@ -72,38 +72,75 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 // fsynced in this node's Pebble. Appends to different aggregates run
 // concurrently; appends to one aggregate in this process are serialized.
 func (s *Store) Append(ctx context.Context, agg Aggregate, expectedVersion uint64, meta Meta, events ...EventData) (Result, error) {
-	if err := validateAppend(agg, meta, events); err != nil {
+	p, err := s.Submit(ctx, agg, expectedVersion, meta, events...)
+	if err != nil {
 		return Result{}, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a command that JetStream has accepted and that is on its way
+// into Pebble. Its Version is already the aggregate's version, so the
+// aggregate's next command can be decided and submitted at once
+// (pipelining); the command counts as recorded only once Wait returns.
+type Pending struct {
+	s         *Store
+	seq       uint64
+	events    []Envelope // nil for a duplicate
+	Version   uint64     // the aggregate's version after the command
+	duplicate *Result    // set when the command was found recorded before publishing
+}
+
+// Submit is the first half of Append: it returns once JetStream holds the
+// command's message (or knows it already), before ingest has made it
+// durable in Pebble. Call Wait for the durable Result.
+func (s *Store) Submit(ctx context.Context, agg Aggregate, expectedVersion uint64, meta Meta, events ...EventData) (*Pending, error) {
+	if err := validateAppend(agg, meta, events); err != nil {
+		return nil, err
 	}
 	select {
 	case <-s.ready:
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if s.mayBeRecorded(meta.CommandID) {
 		if r, ok, err := s.Command(ctx, meta.CommandID); err != nil || ok {
-			return r, err
+			return &Pending{s: s, seq: r.Seq, Version: r.Version, duplicate: &r}, err
 		}
 	}
 	sealed, seq, err := s.publish(ctx, agg, expectedVersion, meta, events)
 	if err != nil {
+		return nil, err
+	}
+	p := &Pending{s: s, seq: seq, events: sealed}
+	if sealed != nil {
+		p.Version = sealed[len(sealed)-1].Version
+	}
+	return p, nil
+}
+
+// Wait blocks until the command is durable in this node's Pebble and
+// returns where its events landed.
+func (p *Pending) Wait(ctx context.Context) (Result, error) {
+	if p.duplicate != nil {
+		return *p.duplicate, nil
+	}
+	s := p.s
+	if err := s.waitSeq(ctx, p.seq); err != nil {
 		return Result{}, err
 	}
-	if err := s.waitSeq(ctx, seq); err != nil {
-		return Result{}, err
+	if p.events == nil { // a duplicate within JetStream's window
+		return s.resultOf(p.seq, true)
 	}
-	if sealed == nil { // a duplicate within JetStream's window
-		return s.resultOf(seq, true)
-	}
-	ref, err := s.messageRef(seq)
+	ref, err := s.messageRef(p.seq)
 	if err != nil {
 		return Result{}, err
 	}
-	for i := range sealed {
-		sealed[i].Seq, sealed[i].Position = seq, ref.First+uint64(i)
+	for i := range p.events {
+		p.events[i].Seq, p.events[i].Position = p.seq, ref.First+uint64(i)
 	}
-	return Result{Seq: seq, FirstPosition: ref.First, LastPosition: ref.First + uint64(ref.Count) - 1,
-		Version: sealed[len(sealed)-1].Version, Events: sealed}, nil
+	return Result{Seq: p.seq, FirstPosition: ref.First, LastPosition: ref.First + uint64(ref.Count) - 1,
+		Version: p.Version, Events: p.events}, nil
 }
 
 // resultOf reads back the result of the command recorded in message seq.
