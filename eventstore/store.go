@@ -111,8 +111,8 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads    headCache // appender side: the head each append follows
-	chain    headCache // ingest side: the head each ingested event must follow
+	heads    headCache                       // appender side: the head each append follows
+	chain    headCache                       // ingest side: the head each ingested event must follow
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
