@@ -1,0 +1,238 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/oklog/ulid/v2"
+
+	"ledger/eventstore"
+	"ledger/eventstore/storetest"
+)
+
+// cluster is three nats-server instances with JetStream, clustered on
+// loopback.
+type cluster struct {
+	servers []*server.Server
+	urls    []string
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	routePorts := freePorts(t, 3)
+	var routes []string
+	for _, p := range routePorts {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	c := &cluster{}
+	for i := range 3 {
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			Cluster: server.ClusterOpts{Name: "ledger", Host: "127.0.0.1", Port: routePorts[i]},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		ns, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("server did not start")
+		}
+		c.servers = append(c.servers, ns)
+		c.urls = append(c.urls, ns.ClientURL())
+	}
+	t.Cleanup(func() {
+		for _, ns := range c.servers {
+			ns.Shutdown()
+		}
+	})
+	return c
+}
+
+// TestClusterFailover: two ledger nodes write to and read from a 3-node
+// JetStream cluster holding the stream with 3 replicas; the stream's
+// leader is stopped under load; writes resume, no acknowledged event is
+// lost, and both nodes end with identical logs.
+func TestClusterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node NATS cluster; skipped with -short")
+	}
+	c := startCluster(t)
+	ctx := context.Background()
+	var nodes []*eventstore.Store
+	for i := range 2 {
+		var s *eventstore.Store
+		var err error
+		for range 50 { // the cluster needs a JetStream meta leader first
+			s, err = eventstore.Open(ctx, eventstore.Config{
+				Dir: t.TempDir(), FS: vfs.NewMem(), NATSURL: strings.Join(append(c.urls[i:], c.urls[:i]...), ","),
+				Replicas: 3, DuplicateWindow: time.Minute,
+			})
+			if err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+		defer s.Close()
+		nodes = append(nodes, s)
+	}
+	var acked sync.Map
+	var lastOK atomic.Int64
+	var maxGap atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := nodes[w%2]
+			agg := storetest.Agg(w % 8) // two nodes write to the same aggregates: conflicts cross processes
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cmd := ulid.Make().String()
+				if err := appendUntilDone(s, agg, cmd); err != nil {
+					t.Error(err)
+					return
+				}
+				acked.Store(cmd, true)
+				now := time.Now().UnixNano()
+				if prev := lastOK.Swap(now); prev != 0 {
+					gap := now - prev
+					for old := maxGap.Load(); gap > old && !maxGap.CompareAndSwap(old, gap); old = maxGap.Load() {
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	leader := streamLeader(t, nodes[0])
+	for _, ns := range c.servers {
+		if ns.Name() == leader {
+			ns.Shutdown()
+			t.Logf("stopped the stream leader %s", leader)
+		}
+	}
+	maxGap.Store(0)
+	time.Sleep(4 * time.Second)
+	close(stop)
+	wg.Wait()
+	t.Logf("longest pause between acknowledged writes after the leader stopped: %v", time.Duration(maxGap.Load()))
+	if gap := time.Duration(maxGap.Load()); gap > 10*time.Second {
+		t.Fatalf("writes paused %v after the leader stopped, want at most 10s", gap)
+	}
+	checkConverged(t, nodes, &acked)
+}
+
+// appendUntilDone appends one event, retrying through failover with the
+// same command ID (idempotent) and reloading the version after conflicts.
+func appendUntilDone(s *eventstore.Store, agg eventstore.Aggregate, cmd string) error {
+	ctx := context.Background()
+	var version uint64
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := s.Append(actx, agg, version, eventstore.Meta{CommandID: cmd}, storetest.Event(1))
+		cancel()
+		var ce *eventstore.ConflictError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ce):
+			version = ce.Current
+		default:
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("append %s did not complete in 30s", cmd)
+}
+
+func streamLeader(t *testing.T, s *eventstore.Store) string {
+	t.Helper()
+	st, err := s.JetStream().Stream(context.Background(), s.StreamName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	return info.Cluster.Leader
+}
+
+// checkConverged waits for both nodes to ingest the whole stream, then
+// checks that their logs are identical and hold every acknowledged command
+// exactly once.
+func checkConverged(t *testing.T, nodes []*eventstore.Store, acked *sync.Map) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	last, err := nodes[0].StreamLastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs [][]eventstore.Envelope
+	for _, s := range nodes {
+		if err := s.WaitSeqForTest(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, storetest.ReadAll(t, s))
+	}
+	if len(logs[0]) != len(logs[1]) {
+		t.Fatalf("nodes hold %d and %d events", len(logs[0]), len(logs[1]))
+	}
+	for i := range logs[0] {
+		if logs[0][i].Hash != logs[1][i].Hash {
+			t.Fatalf("nodes differ at position %d", i+1)
+		}
+	}
+	storetest.CheckLog(t, logs[0])
+	count := map[string]int{}
+	for _, e := range logs[0] {
+		count[e.CommandID]++
+	}
+	n := 0
+	acked.Range(func(k, _ any) bool {
+		n++
+		if count[k.(string)] != 1 {
+			t.Errorf("acknowledged command %s found %d times", k, count[k.(string)])
+		}
+		return true
+	})
+	t.Logf("%d acknowledged commands, %d events, identical on both nodes", n, len(logs[0]))
+}
