@@ -44,6 +44,10 @@ type Config struct {
 	Retries int
 	// Now is the server clock. Default time.Now.
 	Now func() time.Time
+	// MaxFuture is how far past the server clock an occurred-at may lie
+	// (clock skew between a recorder's device and the server). Default 5
+	// minutes; negative allows any (for scenarios recorded with simulated dates).
+	MaxFuture time.Duration
 }
 
 // Ledger executes commands. Its methods are safe for concurrent use;
@@ -66,6 +70,9 @@ func New(store Store, cfg Config) *Ledger {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxFuture == 0 {
+		cfg.MaxFuture = 5 * time.Minute
 	}
 	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed()}
 	l.cache.init(cfg.CacheSize)
@@ -109,6 +116,9 @@ func (l *Ledger) Submit(ctx context.Context, cmd domain.Command, meta Meta) (*Pe
 	if meta.CommandID == "" {
 		return nil, &domain.Error{Code: "command_id_required", Kind: domain.ErrInvalid,
 			ZH: "缺少命令编号(ULID)", EN: "a command ID (ULID) is required"}
+	}
+	if err := l.checkOccurredAt(meta.OccurredAt); err != nil {
+		return nil, err
 	}
 	ref := cmd.Target()
 	unlock := l.lock(ref, cmd.Related())
@@ -166,6 +176,21 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 		l.cache.put(ref, ent)
 	}
 	return &Pending{ref: ref, pending: p}, nil
+}
+
+// checkOccurredAt refuses an occurred-at in the future: a fact reported
+// as happening later than now is a wrong clock or a forgery, never
+// silently accepted. (How long before an election a fact may lie is the
+// domain's business: a check-in needs open polls, and so on.)
+func (l *Ledger) checkOccurredAt(t time.Time) error {
+	now := l.cfg.Now()
+	if t.IsZero() || l.cfg.MaxFuture < 0 || !t.After(now.Add(l.cfg.MaxFuture)) {
+		return nil
+	}
+	return &domain.Error{Code: "occurred_at_in_future", Kind: domain.ErrInvalid,
+		Rule: "发生时间不得晚于服务器时间 / occurred-at may not lie in the future",
+		ZH:   fmt.Sprintf("发生时间 %s 晚于服务器时间 %s 超过 %s，请检查设备时钟", t.Format(time.RFC3339), now.Format(time.RFC3339), l.cfg.MaxFuture),
+		EN:   fmt.Sprintf("occurred-at %s is more than %s after the server's clock (%s); check the device's clock", t.Format(time.RFC3339), l.cfg.MaxFuture, now.Format(time.RFC3339))}
 }
 
 // refused answers a command the domain refused: if it is the retry of a

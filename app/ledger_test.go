@@ -103,3 +103,51 @@ func TestScenariosThroughStore(t *testing.T) {
 		})
 	}
 }
+
+// TestOccurredAtInFuture: an occurred-at beyond the allowed skew is refused
+// with a clear error and nothing is written.
+func TestOccurredAtInFuture(t *testing.T) {
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	l := app.New(s, app.Config{Now: func() time.Time { return now }})
+	body := `{"election_id":"01J00000000000000000000001","region":"220102001001","committee":"villagers","seats":5,"election_day":"2026-05-01","election_committee":["主任 王建国"],"rules":{}}`
+	cmd, err := domain.DecodeCommand("call_election", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"an hour ahead", now.Add(time.Hour), "occurred_at_in_future"},
+		{"within the skew", now.Add(4 * time.Minute), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := l.Execute(context.Background(), cmd, app.Meta{CommandID: ulid.Make().String(), OccurredAt: tc.at})
+			de, _ := domain.AsError(err)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("got %v, want success", err)
+			case tc.want != "" && (de == nil || de.Code != tc.want || de.ZH == "" || de.EN == ""):
+				t.Fatalf("got %v, want %s with messages in both languages", err, tc.want)
+			}
+		})
+	}
+	if got := len(mustRead(t, s)); got != 1 {
+		t.Fatalf("log holds %d events, want only the accepted command's 1", got)
+	}
+}
+
+func mustRead(t *testing.T, s *eventstore.Store) []eventstore.Envelope {
+	t.Helper()
+	events, err := s.ReadLog(context.Background(), 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
