@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -76,6 +77,12 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
+	if prof := os.Getenv("LEDGER_INGEST_PROFILE"); prof != "" {
+		f, _ := os.Create(prof)
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	s, err = eventstore.Open(context.Background(), eventstore.Config{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
@@ -86,6 +93,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
 }
 
 func fill(b *testing.B, s *eventstore.Store, n int) {

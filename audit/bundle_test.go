@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"ledger/eventstore"
+)
+
+func exportTestBundle(t *testing.T) (*verifyLog, *Bundle, []byte) {
+	t.Helper()
+	l := newVerifyLog(t)
+	agg := testAggregate(1)
+	b, err := Export(context.Background(), l.store, l.tree, ExportOptions{
+		Verifier: l.v, Filter: func(e eventstore.Envelope) bool { return e.Aggregate() == agg },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, b, data
+}
+
+func TestBundleRoundTrip(t *testing.T) {
+	l, b, data := exportTestBundle(t)
+	if len(b.Events) < 5 {
+		t.Fatalf("bundle has %d events", len(b.Events))
+	}
+	r, err := VerifyBundle(data, PinKey(l.v.Key))
+	if err != nil || !r.Intact || r.Events != uint64(len(b.Events)) || r.TreeSize != 30 {
+		t.Fatalf("VerifyBundle: %+v, %v", r, err)
+	}
+}
+
+func TestBundleTampered(t *testing.T) {
+	l, b, _ := exportTestBundle(t)
+	other, otherV := testKey(t, "ledger")
+	resigned, _ := l.tree.CheckpointAt(other, 30)
+	second := b.Events[1].Position
+	tests := []struct {
+		name    string
+		mutate  func(b *Bundle)
+		pin     string
+		wantErr error
+		wantAt  uint64
+	}{
+		{"canonical byte flipped", func(b *Bundle) { b.Events[1].Canonical[40] ^= 1 }, "", nil, second},
+		{"hash replaced", func(b *Bundle) { b.Events[1].Hash = strings.Repeat("0", 64) }, "", nil, second},
+		{"proof byte flipped", func(b *Bundle) { b.Events[1].InclusionProof[0] = flip(b.Events[1].InclusionProof[0]) }, "", nil, second},
+		{"proofs swapped", func(b *Bundle) {
+			b.Events[1].InclusionProof, b.Events[2].InclusionProof = b.Events[2].InclusionProof, b.Events[1].InclusionProof
+		}, "", nil, second},
+		{"position moved", func(b *Bundle) { b.Events[1].Position++ }, "", nil, second + 1},
+		{"resigned with another key, key swapped", func(b *Bundle) { b.Checkpoint, b.VerifierKey = string(resigned), otherV.Key }, l.v.Key, ErrCheckpoint, 0},
+		{"resigned with another key", func(b *Bundle) { b.Checkpoint = string(resigned) }, "", ErrCheckpoint, 0},
+		{"checkpoint extra line", func(b *Bundle) { b.Checkpoint = strings.Replace(b.Checkpoint, "\n\n", "\nx\n\n", 1) }, "", ErrCheckpoint, 0},
+		{"wrong format", func(b *Bundle) { b.Format = "v0" }, "", ErrBundle, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Bundle
+			data, _ := b.Marshal()
+			_ = json.Unmarshal(data, &c)
+			tc.mutate(&c)
+			data, _ = c.Marshal()
+			var opts []BundleOption
+			if tc.pin != "" {
+				opts = append(opts, PinKey(tc.pin))
+			}
+			r, err := VerifyBundle(data, opts...)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("got %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || r.Intact || r.FirstBad.Position != tc.wantAt || r.FirstBad.Source != SourceBundle {
+				t.Fatalf("got %+v, %v; want a bundle problem at %d", r.FirstBad, err, tc.wantAt)
+			}
+		})
+	}
+}
+
+func TestParseBundleStrict(t *testing.T) {
+	_, _, data := exportTestBundle(t)
+	bad := map[string][]byte{
+		"unknown field": bytes.Replace(data, []byte(`"format"`), []byte(`"extra": 1, "format"`), 1),
+		"trailing data": append(bytes.Clone(data), []byte(` {}`)...),
+		"not json":      []byte("format: v1"),
+	}
+	for name, d := range bad {
+		if _, err := ParseBundle(d); !errors.Is(err, ErrBundle) {
+			t.Errorf("%s: got %v, want ErrBundle", name, err)
+		}
+	}
+}
+
+func TestReplay(t *testing.T) {
+	l := newVerifyLog(t)
+	agg := testAggregate(3)
+	var mine []eventstore.Envelope
+	for _, e := range l.events {
+		if e.Aggregate() == agg {
+			mine = append(mine, e)
+		}
+	}
+	ctx := context.Background()
+	all, err := Replay(ctx, l.store, agg, At{})
+	if err != nil || len(all) != len(mine) {
+		t.Fatalf("replay now: %d events, %v; want %d", len(all), err, len(mine))
+	}
+	at := mine[2].Position
+	got, err := Replay(ctx, l.store, agg, At{Position: at})
+	if err != nil || len(got) != 3 || got[2].Position != at {
+		t.Fatalf("replay at position %d: %d events, %v", at, len(got), err)
+	}
+	got, err = Replay(ctx, l.store, agg, At{Time: mine[1].RecordedAt})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("replay at time: %d events, %v", len(got), err)
+	}
+}

@@ -1,0 +1,286 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/transparency-dev/merkle/compact"
+
+	"ledger/eventstore"
+)
+
+// sourceCheck recomputes the hash chains and the tree over one copy of the
+// log, event by event, and compares each leaf with the stored tree. It
+// stops at the first problem.
+type sourceCheck struct {
+	name     string
+	size     uint64          // the stored tree's size
+	sizes    map[uint64]bool // sizes whose roots to record
+	roots    map[uint64][]byte
+	heads    map[string]*aggHead
+	rng      *compact.Range
+	nodes    *nodeReader
+	visit    compact.VisitFn // compares each recomputed node with the stored one
+	progress func(Progress)
+	every    uint64
+	count    uint64
+	problem  *Problem
+	key      []byte
+}
+
+func (c *sourceCheck) fail(pos uint64, f *chainFields, what string) bool {
+	p := Problem{Position: pos, Source: c.name, What: what}
+	if f != nil {
+		p.Aggregate = string(f.kind) + "/" + string(f.id)
+	}
+	c.problem = &p
+	return false
+}
+
+// add checks the event at pos with the given chain fields and hash (already
+// checked against its contents) and adds it as the next leaf. It returns
+// false once a problem was found.
+func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
+	if pos != c.count+1 {
+		return c.fail(c.count+1, nil, fmt.Sprintf("event missing: the next event found is at position %d", pos))
+	}
+	leaf := hasher.HashLeaf(h[:])
+	if pos <= c.size {
+		stored, ok := c.nodes.at(0, pos-1)
+		if !ok {
+			return c.fail(pos, f, "the stored tree has no leaf for this position")
+		}
+		if !bytes.Equal(stored, leaf) {
+			return c.fail(pos, f, fmt.Sprintf("event hash %x differs from the one the tree recorded here (event changed, removed, reordered or inserted)", h[:]))
+		}
+	}
+	if !c.chain(pos, f, h) {
+		return false
+	}
+	visit := c.visit
+	if pos > c.size {
+		visit = nil
+	}
+	_ = c.rng.Append(leaf, visit) // appending a leaf to a range from 0 cannot fail
+	if c.problem != nil {
+		return false
+	}
+	c.count = pos
+	if c.sizes[pos] {
+		c.roots[pos], _ = c.rng.GetRootHash(nil)
+	}
+	if c.progress != nil && pos%c.every == 0 {
+		c.progress(Progress{Source: c.name, Done: pos, Total: c.size})
+	}
+	return true
+}
+
+// visitNode compares a recomputed internal node with the stored one.
+func (c *sourceCheck) visitNode(id compact.NodeID, hash []byte) {
+	if id.Level == 0 || c.problem != nil {
+		return
+	}
+	stored, ok := c.nodes.at(id.Level, id.Index)
+	if !ok || !bytes.Equal(stored, hash) {
+		_, end := id.Coverage()
+		what := "differs from"
+		if !ok {
+			what = "is missing; expected"
+		}
+		c.problem = &Problem{Position: end, Source: SourceTree,
+			What: fmt.Sprintf("stored tree node (level %d, index %d) %s the one the %s events give", id.Level, id.Index, what, c.name)}
+	}
+}
+
+// chain checks that the event follows its aggregate's previous event.
+func (c *sourceCheck) chain(pos uint64, f *chainFields, h *eventstore.Hash) bool {
+	c.key = append(append(append(c.key[:0], f.kind...), 0), f.id...)
+	head, ok := c.heads[string(c.key)]
+	if !ok {
+		head = &aggHead{}
+		c.heads[string(c.key)] = head
+	}
+	if f.version != head.version+1 || !bytes.Equal(f.prev, head.hash[:]) {
+		return c.fail(pos, f, fmt.Sprintf("version %d does not follow version %d of its aggregate by previous hash (hash chain broken)", f.version, head.version))
+	}
+	head.version, head.hash = f.version, *h
+	return true
+}
+
+func (c *sourceCheck) finish() {
+	if c.sizes[0] {
+		c.roots[0] = hasher.EmptyRoot()
+	}
+	if c.progress != nil {
+		c.progress(Progress{Source: c.name, Done: c.count, Total: c.size})
+	}
+}
+
+// nodeReader reads the stored tree's nodes level by level in index order,
+// one iterator per level, so that a pass that visits them in order costs
+// one Next per node.
+type nodeReader struct {
+	r   pebble.Reader
+	its [64]*pebble.Iterator
+	key []byte
+}
+
+func newNodeReader(r pebble.Reader) *nodeReader { return &nodeReader{r: r} }
+
+// at returns the stored hash of node (level, index); the slice is valid
+// until the next call for that level.
+func (n *nodeReader) at(level uint, index uint64) ([]byte, bool) {
+	if level >= uint(len(n.its)) {
+		return nil, false
+	}
+	it := n.its[level]
+	if it == nil {
+		var err error
+		lo, hi := []byte{prefixTree, subNode, byte(level)}, []byte{prefixTree, subNode, byte(level) + 1}
+		if it, err = n.r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
+			return nil, false
+		}
+		n.its[level] = it
+		it.First()
+	} else {
+		it.Next()
+	}
+	if !nodeAt(it, index) {
+		n.key = nodeKey(n.key, compact.NewNodeID(level, index))
+		if !it.SeekGE(n.key) || !nodeAt(it, index) {
+			return nil, false
+		}
+	}
+	return it.Value(), true
+}
+
+func nodeAt(it *pebble.Iterator, index uint64) bool {
+	if !it.Valid() {
+		return false
+	}
+	k := it.Key()
+	return len(k) == 11 && binary.BigEndian.Uint64(k[3:]) == index
+}
+
+func (n *nodeReader) close() {
+	for _, it := range n.its {
+		if it != nil {
+			_ = it.Close()
+		}
+	}
+}
+
+// scanPebble is the hot loop of verification: it reads Pebble's stored
+// events in key order straight from the snapshot, hashes each one's
+// canonical bytes, and picks out the chain fields without decoding the
+// whole event.
+func (v *verification) scanPebble(ctx context.Context, c *sourceCheck) error {
+	defer c.finish()
+	it, err := v.snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{prefixEvent}, UpperBound: []byte{prefixEvent + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var h eventstore.Hash
+	for it.First(); it.Valid(); it.Next() {
+		if c.count&4095 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k, val := it.Key(), it.Value()
+		if len(k) != 9 || len(val) < storedTrailer {
+			c.fail(c.count+1, nil, fmt.Sprintf("malformed stored event under key %x", k))
+			break
+		}
+		pos := binary.BigEndian.Uint64(k[1:])
+		body := val[:len(val)-storedTrailer]
+		copy(h[:], val[len(body):])
+		f, ok := scanCanonical(body)
+		if !ok {
+			var e eventstore.Envelope
+			c.fail(pos, nil, fmt.Sprintf("stored event does not decode: %v", eventstore.DecodeCanonical(body, &e)))
+			break
+		}
+		if sha256.Sum256(body) != h {
+			c.fail(pos, &f, "stored hash does not match the event's contents (event changed in Pebble)")
+			break
+		}
+		if !c.add(pos, &f, &h) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// scanJetStream reads every message of the stream with an ordered
+// consumer from its first sequence, decodes each (which checks each
+// event's hash) and numbers the events in order.
+func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error {
+	defer c.finish()
+	js := v.opts.JetStream
+	stream, err := js.Stream(ctx, v.opts.Stream)
+	if err != nil {
+		return fmt.Errorf("audit: stream %s: %w", v.opts.Stream, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: stream %s: %w", v.opts.Stream, err)
+	}
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	cons, err := js.OrderedConsumer(ctx, v.opts.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{v.opts.SubjectPrefix + ".>"},
+	})
+	if err != nil {
+		return fmt.Errorf("audit: ordered consumer: %w", err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return fmt.Errorf("audit: read stream: %w", err)
+	}
+	defer msgs.Stop()
+	return v.readMessages(ctx, c, msgs)
+}
+
+func (v *verification) readMessages(ctx context.Context, c *sourceCheck, msgs jetstream.MessagesContext) error {
+	want := uint64(1)
+	for {
+		m, err := msgs.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("audit: read stream: %w", err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("audit: message metadata: %w", err)
+		}
+		seq := meta.Sequence.Stream
+		if seq != want {
+			c.fail(c.count+1, nil, fmt.Sprintf("messages %d to %d are missing from the stream (deleted or purged)", want, seq-1))
+			return nil
+		}
+		want = seq + 1
+		if !c.addMessage(m, seq) || meta.NumPending == 0 {
+			return nil
+		}
+	}
+}
+
+func (c *sourceCheck) addMessage(m jetstream.Msg, seq uint64) bool {
+	events, err := eventstore.DecodeMessage(m.Headers(), m.Data(), seq)
+	if err != nil {
+		return c.fail(c.count+1, nil, fmt.Sprintf("message %d does not decode or its hash does not match its contents: %v", seq, err))
+	}
+	for i := range events {
+		e := &events[i]
+		f := chainFields{kind: []byte(e.AggregateKind), id: []byte(e.AggregateID), version: e.Version, prev: e.PrevHash[:]}
+		if !c.add(c.count+1, &f, &e.Hash) {
+			return false
+		}
+	}
+	return true
+}

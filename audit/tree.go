@@ -1,0 +1,413 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"ledger/eventstore"
+)
+
+// Pebble keys of the tree, all under the prefix 't' reserved for audit:
+//
+//	't' 'n' level(1) index(8, big-endian) -> 32-byte node hash (perfect subtrees only)
+//	't' 's'                               -> tree size (8 bytes, big-endian)
+//	't' 'a' kind 0 id                     -> last version (8) and hash (32) of an aggregate
+const (
+	prefixTree  = 't'
+	subNode     = 'n'
+	subState    = 's'
+	subAggHead  = 'a'
+	maxAggCache = 1 << 16
+)
+
+var keyTreeSize = []byte{prefixTree, subState}
+
+// Errors of the tree. Match them with errors.Is.
+var (
+	// ErrForged means an event does not match its hash, or does not follow
+	// its aggregate's hash chain. The tree refuses to grow over it.
+	ErrForged = errors.New("audit: forged or broken event")
+	// ErrSize means a requested tree size or index is beyond the tree.
+	ErrSize = errors.New("audit: tree size out of range")
+	// ErrTreeCorrupt means stored tree state is missing or malformed.
+	ErrTreeCorrupt = errors.New("audit: tree state corrupt")
+)
+
+// hasher is the RFC 6962 SHA-256 hasher of the ledger's tree.
+var hasher = rfc6962.DefaultHasher
+
+var rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
+
+// LeafHash returns the RFC 6962 leaf hash of an event: SHA-256(0x00 ||
+// event hash), where the event hash is the 32-byte SHA-256 of the event's
+// canonical encoding.
+func LeafHash(eventHash eventstore.Hash) []byte { return hasher.HashLeaf(eventHash[:]) }
+
+// Tree is an RFC 6962 Merkle tree over the ledger's global log: leaf i
+// (0-based) is the event at position i+1 and its leaf data is that event's
+// 32-byte hash. It is kept in Pebble under the 't' prefix and grows as an
+// eventstore.Applier inside each ingest batch, so the tree and the events
+// commit atomically.
+//
+// Apply must only be called by the store's ingest goroutine. The read
+// methods (Size, Root, InclusionProof, ConsistencyProof) are safe for
+// concurrent use and see only committed state.
+type Tree struct {
+	dbMu sync.RWMutex
+	db   *pebble.DB
+
+	mu    sync.Mutex // guards the ingest-side state below
+	rng   *compact.Range
+	heads map[string]aggHead // cache of aggregate heads; cleared when full
+	key   []byte             // scratch for node keys
+}
+
+type aggHead struct {
+	version uint64
+	hash    eventstore.Hash
+}
+
+// NewTree opens the tree kept in db, restoring its compact range from the
+// stored nodes. db may be nil when the tree is created before the store
+// that owns the database (it must be in eventstore.Config.Appliers before
+// eventstore.Open): Apply then works from its batch alone, and SetDB binds
+// the database for the read methods once the store is open. OpenStore
+// does both.
+func NewTree(db *pebble.DB) (*Tree, error) {
+	t := &Tree{heads: make(map[string]aggHead)}
+	if db == nil {
+		return t, nil
+	}
+	rng, err := loadRange(db)
+	if err != nil {
+		return nil, err
+	}
+	t.db, t.rng = db, rng
+	return t, nil
+}
+
+// SetDB binds the database the read methods use: the one whose batches
+// Apply receives.
+func (t *Tree) SetDB(db *pebble.DB) {
+	t.dbMu.Lock()
+	t.db = db
+	t.dbMu.Unlock()
+}
+
+// ErrNoDB means the tree's read methods were called before SetDB.
+var ErrNoDB = errors.New("audit: tree has no database yet")
+
+func (t *Tree) reader() (*pebble.DB, error) {
+	t.dbMu.RLock()
+	defer t.dbMu.RUnlock()
+	if t.db == nil {
+		return nil, ErrNoDB
+	}
+	return t.db, nil
+}
+
+// OpenStore opens an event store with a Tree registered as one of its
+// Appliers (after cfg's own) and bound to the store's database.
+func OpenStore(ctx context.Context, cfg eventstore.Config) (*eventstore.Store, *Tree, error) {
+	t, _ := NewTree(nil)
+	cfg.Appliers = append(append([]eventstore.Applier(nil), cfg.Appliers...), t)
+	s, err := eventstore.Open(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.SetDB(s.DB())
+	return s, t, nil
+}
+
+// Name implements eventstore.Applier.
+func (t *Tree) Name() string { return "audit-tree" }
+
+func loadRange(g pebble.Reader) (*compact.Range, error) {
+	size, err := readSize(g)
+	if err != nil {
+		return nil, err
+	}
+	ids := compact.RangeNodes(0, size, nil)
+	hashes, err := readNodes(g, ids)
+	if err != nil {
+		return nil, err
+	}
+	return rangeFactory.NewRange(0, size, hashes)
+}
+
+func readSize(g pebble.Reader) (uint64, error) {
+	v, closer, err := g.Get(keyTreeSize)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("audit: read tree size: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: size value of %d bytes", ErrTreeCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func nodeKey(dst []byte, id compact.NodeID) []byte {
+	dst = append(dst[:0], prefixTree, subNode, byte(id.Level))
+	return binary.BigEndian.AppendUint64(dst, id.Index)
+}
+
+func readNodes(g pebble.Reader, ids []compact.NodeID) ([][]byte, error) {
+	hashes := make([][]byte, len(ids))
+	var key []byte
+	for i, id := range ids {
+		key = nodeKey(key, id)
+		v, closer, err := g.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, fmt.Errorf("%w: node level %d index %d missing", ErrTreeCorrupt, id.Level, id.Index)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit: read tree node: %w", err)
+		}
+		if len(v) != sha256.Size {
+			closer.Close()
+			return nil, fmt.Errorf("%w: node level %d index %d has %d bytes", ErrTreeCorrupt, id.Level, id.Index, len(v))
+		}
+		hashes[i] = bytes.Clone(v)
+		closer.Close()
+	}
+	return hashes, nil
+}
+
+// Apply implements eventstore.Applier: it checks each event's hash and its
+// aggregate's hash chain, then appends the events as leaves, writing every
+// new perfect-subtree node and the new size into b. An event that fails a
+// check returns an error wrapping ErrForged that names its position; the
+// tree does not grow and ingest stops.
+func (t *Tree) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
+	if len(events) == 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.resync(b); err != nil {
+		return err
+	}
+	if first := events[0].Position; first > t.rng.End()+1 {
+		if err := t.catchUp(b, first); err != nil {
+			return err
+		}
+	}
+	for i := range events {
+		if err := t.appendEvent(b, &events[i]); err != nil {
+			t.rng = nil // the batch is abandoned; reload at the next Apply
+			return err
+		}
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], t.rng.End())
+	return b.Set(keyTreeSize, v[:], nil)
+}
+
+// resync reloads the compact range when the committed size differs from
+// the one in memory (a previous batch failed to commit).
+func (t *Tree) resync(b *pebble.Batch) error {
+	size, err := readSize(b)
+	if err != nil {
+		return err
+	}
+	if t.rng != nil && t.rng.End() == size {
+		return nil
+	}
+	clear(t.heads)
+	t.rng, err = loadRange(b)
+	return err
+}
+
+// appendEvent checks one event and adds it as the next leaf.
+func (t *Tree) appendEvent(b *pebble.Batch, e *eventstore.Envelope) error {
+	if e.Position != t.rng.End()+1 {
+		return fmt.Errorf("%w: event at position %d but the tree has %d leaves", ErrForged, e.Position, t.rng.End())
+	}
+	if e.ComputeHash() != e.Hash {
+		return fmt.Errorf("%w: position %d (%s): hash does not match contents", ErrForged, e.Position, e.Aggregate())
+	}
+	if err := t.checkChain(b, e); err != nil {
+		return err
+	}
+	return t.appendLeaf(b, e.Hash)
+}
+
+func (t *Tree) appendLeaf(b *pebble.Batch, h eventstore.Hash) error {
+	var err error
+	visit := func(id compact.NodeID, hash []byte) {
+		t.key = nodeKey(t.key, id)
+		if e := b.Set(t.key, hash, nil); e != nil && err == nil {
+			err = e
+		}
+	}
+	if e := t.rng.Append(LeafHash(h), visit); e != nil {
+		return e
+	}
+	return err
+}
+
+// checkChain checks that e follows its aggregate's previous event and
+// records e as the aggregate's head.
+func (t *Tree) checkChain(b *pebble.Batch, e *eventstore.Envelope) error {
+	key := aggHeadKey(e.AggregateKind, e.AggregateID)
+	prev, ok := t.heads[string(key)]
+	if !ok {
+		var err error
+		if prev, err = readAggHead(b, key); err != nil {
+			return err
+		}
+	}
+	if e.Version != prev.version+1 || e.PrevHash != prev.hash {
+		return fmt.Errorf("%w: position %d (%s version %d): previous hash does not match the aggregate's version %d",
+			ErrForged, e.Position, e.Aggregate(), e.Version, prev.version)
+	}
+	h := aggHead{version: e.Version, hash: e.Hash}
+	if len(t.heads) >= maxAggCache {
+		clear(t.heads)
+	}
+	t.heads[string(key)] = h
+	var v [8 + eventstore.HashSize]byte
+	binary.BigEndian.PutUint64(v[:], h.version)
+	copy(v[8:], h.hash[:])
+	return b.Set(key, v[:], nil)
+}
+
+func aggHeadKey(kind, id string) []byte {
+	k := make([]byte, 0, 3+len(kind)+len(id))
+	k = append(k, prefixTree, subAggHead)
+	k = append(k, kind...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+func readAggHead(g pebble.Reader, key []byte) (aggHead, error) {
+	v, closer, err := g.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return aggHead{}, nil
+	}
+	if err != nil {
+		return aggHead{}, fmt.Errorf("audit: read aggregate head: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8+eventstore.HashSize {
+		return aggHead{}, fmt.Errorf("%w: aggregate head of %d bytes", ErrTreeCorrupt, len(v))
+	}
+	h := aggHead{version: binary.BigEndian.Uint64(v)}
+	copy(h.hash[:], v[8:])
+	return h, nil
+}
+
+// catchUp adds the events already in the log (read through b) from the
+// tree's size up to, not including, position upTo: a tree added to a store
+// that already holds events.
+func (t *Tree) catchUp(b *pebble.Batch, upTo uint64) error {
+	from := t.rng.End() + 1
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: eventKey(from), UpperBound: eventKey(upTo)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		e, err := decodeStoredEvent(it.Key(), it.Value())
+		if err != nil {
+			return err
+		}
+		if err := t.appendEvent(b, &e); err != nil {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if t.rng.End()+1 != upTo {
+		return fmt.Errorf("%w: log has a gap before position %d", ErrForged, t.rng.End()+1)
+	}
+	return nil
+}
+
+// Size returns the number of leaves committed to the tree.
+func (t *Tree) Size() uint64 {
+	db, err := t.reader()
+	if err != nil {
+		return 0
+	}
+	n, _ := readSize(db)
+	return n
+}
+
+// Root returns the RFC 6962 root hash of the tree's first size leaves, for
+// any size up to Size(). The root of the empty tree is SHA-256 of nothing.
+func (t *Tree) Root(size uint64) ([]byte, error) {
+	if size > t.Size() {
+		return nil, fmt.Errorf("%w: size %d, tree has %d", ErrSize, size, t.Size())
+	}
+	db, err := t.reader()
+	if err != nil {
+		return nil, err
+	}
+	return rootFrom(db, size)
+}
+
+// InclusionProof returns the RFC 6962 inclusion proof of leaf index (0-based;
+// the event at position index+1) in the tree of the given size.
+func (t *Tree) InclusionProof(index, size uint64) ([][]byte, error) {
+	if size > t.Size() || index >= size {
+		return nil, fmt.Errorf("%w: leaf %d in size %d, tree has %d", ErrSize, index, size, t.Size())
+	}
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return t.rehash(nodes)
+}
+
+// ConsistencyProof returns the RFC 6962 consistency proof between the trees
+// of sizes size1 <= size2.
+func (t *Tree) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	if size1 > size2 || size2 > t.Size() {
+		return nil, fmt.Errorf("%w: sizes %d and %d, tree has %d", ErrSize, size1, size2, t.Size())
+	}
+	db, err := t.reader()
+	if err != nil {
+		return nil, err
+	}
+	return consistencyFrom(db, size1, size2)
+}
+
+func consistencyFrom(r pebble.Reader, size1, size2 uint64) ([][]byte, error) {
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return rehash(r, nodes)
+}
+
+func (t *Tree) rehash(nodes proof.Nodes) ([][]byte, error) {
+	db, err := t.reader()
+	if err != nil {
+		return nil, err
+	}
+	return rehash(db, nodes)
+}
+
+func rehash(r pebble.Reader, nodes proof.Nodes) ([][]byte, error) {
+	hashes, err := readNodes(r, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hashes, hasher.HashChildren)
+}
