@@ -104,6 +104,13 @@ func (t *Tree) SetDB(db *pebble.DB) {
 	t.dbMu.Unlock()
 }
 
+// Bind implements eventstore.Binder: the store gives the tree its database
+// before ingest starts.
+func (t *Tree) Bind(db *pebble.DB) error {
+	t.SetDB(db)
+	return nil
+}
+
 // ErrNoDB means the tree's read methods were called before SetDB.
 var ErrNoDB = errors.New("audit: tree has no database yet")
 

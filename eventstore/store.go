@@ -96,6 +96,12 @@ type Applier interface {
 	Apply(b *pebble.Batch, events []Envelope) error
 }
 
+// Binder is an Applier that needs the node's database (to read its own
+// state) before ingest starts. Open calls Bind once Pebble is open.
+type Binder interface {
+	Bind(db *pebble.DB) error
+}
+
 // Store is the event store: JetStream as the log of record, Pebble as the
 // node's durable, indexed copy. Its methods are safe for concurrent use.
 type Store struct {
@@ -162,6 +168,13 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	if err := s.openPebble(); err != nil {
 		return err
+	}
+	for _, a := range s.cfg.Appliers {
+		if b, ok := a.(Binder); ok {
+			if err := b.Bind(s.db); err != nil {
+				return fmt.Errorf("eventstore: bind %s: %w", a.Name(), err)
+			}
+		}
 	}
 	cp, err := s.loadCheckpoint()
 	if err != nil {

@@ -7,13 +7,17 @@ package node
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	"golang.org/x/mod/sumdb/note"
 
 	"ledger/app"
+	"ledger/audit"
 	"ledger/eventstore"
 )
 
@@ -34,43 +38,100 @@ type Config struct {
 	Logger *slog.Logger
 	// CacheSize bounds the command path's state cache.
 	CacheSize int
+	// Origin names the log in its signed checkpoints. Default "ledger".
+	Origin string
+	// CheckpointEvery and CheckpointInterval: a checkpoint is signed after
+	// this many events or this long, whichever comes first. Defaults
+	// 10,000 and 10s.
+	CheckpointEvery    uint64
+	CheckpointInterval time.Duration
+	// AllowFutureOccurredAt accepts occurred-at times in the future (a
+	// scenario recorded with simulated dates). Off by default.
+	AllowFutureOccurredAt bool
 }
 
 // Node is one running ledger node.
 type Node struct {
-	Config Config
-	Store  *eventstore.Store
-	Ledger *app.Ledger
+	Config       Config
+	Store        *eventstore.Store
+	Ledger       *app.Ledger
+	Tree         *audit.Tree
+	Signer       note.Signer
+	Verifier     *audit.Verifier
+	Checkpointer *audit.Checkpointer
+
+	stopCheckpoints func(context.Context) error
 }
 
 // Open starts a node. Close it to stop.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	signer, verifier, err := audit.LoadOrCreateKey(cfg.DataDir, cfg.Origin)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := audit.NewTree(nil)
+	if err != nil {
+		return nil, err
+	}
+	s, err := eventstore.Open(ctx, eventstore.Config{
+		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: cfg.NATSOptions, NATSListen: cfg.NATSListen,
+		MemoryStorage: cfg.MemoryStorage, Logger: cfg.Logger,
+		Appliers: []eventstore.Applier{tree},
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Config: cfg, Store: s, Tree: tree, Signer: signer, Verifier: verifier}
+	maxFuture := time.Duration(0)
+	if cfg.AllowFutureOccurredAt {
+		maxFuture = -1
+	}
+	n.Ledger = app.New(s, app.Config{CacheSize: cfg.CacheSize, MaxFuture: maxFuture})
+	if err := n.startCheckpoints(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (cfg *Config) setDefaults() error {
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Origin == "" {
+		cfg.Origin = "ledger"
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, err
+		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
 	cfg.DataDir = dir
-	s, err := eventstore.Open(ctx, eventstore.Config{
-		Dir: dir, NATSURL: cfg.NATSURL, NATSOptions: cfg.NATSOptions, NATSListen: cfg.NATSListen,
-		MemoryStorage: cfg.MemoryStorage, Logger: cfg.Logger,
+	return err
+}
+
+func (n *Node) startCheckpoints() error {
+	cp, err := audit.NewCheckpointer(audit.CheckpointerConfig{
+		Tree: n.Tree, Signer: n.Signer, Conn: n.Store.Conn(),
+		Every: n.Config.CheckpointEvery, Interval: n.Config.CheckpointInterval, Logger: n.Config.Logger,
+		Durable: func() uint64 { _, pos := n.Store.Position(); return pos },
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n := &Node{Config: cfg, Store: s, Ledger: app.New(s, app.Config{CacheSize: cfg.CacheSize})}
-	return n, nil
+	n.Checkpointer = cp
+	n.stopCheckpoints = cp.Start(context.Background())
+	return nil
 }
 
 // Close stops the node and waits for its work to end.
 func (n *Node) Close() error {
-	return n.Store.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(n.stopCheckpoints(ctx), n.Store.Close())
 }
