@@ -233,3 +233,21 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, fn func(Envelope) er
 		}
 	}
 }
+
+// Locate finds an aggregate's region from this node's copy, so that a
+// caller who knows only its kind and ID can name it.
+func (s *Store) Locate(kind, id string) (Aggregate, error) {
+	v, closer, err := s.db.Get(headKey(kind, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Aggregate{}, fmt.Errorf("%w: aggregate %s/%s", ErrNotFound, kind, id)
+	}
+	if err != nil {
+		return Aggregate{}, err
+	}
+	defer closer.Close()
+	h, ok := decodeHead(v)
+	if !ok {
+		return Aggregate{}, fmt.Errorf("%w: head of %s/%s", ErrCorrupt, kind, id)
+	}
+	return Aggregate{Kind: kind, ID: id, Region: h.Region}, nil
+}

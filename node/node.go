@@ -45,6 +45,9 @@ type Config struct {
 	// 10,000 and 10s.
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
+	// Offline opens the node for inspection only: no checkpoints are
+	// signed in the background (audit commands on a stopped node's data).
+	Offline bool
 	// AllowFutureOccurredAt accepts occurred-at times in the future (a
 	// scenario recorded with simulated dates). Off by default.
 	AllowFutureOccurredAt bool
@@ -116,6 +119,10 @@ func (cfg *Config) setDefaults() error {
 }
 
 func (n *Node) startCheckpoints() error {
+	n.stopCheckpoints = func(context.Context) error { return nil }
+	if n.Config.Offline {
+		return nil
+	}
 	cp, err := audit.NewCheckpointer(audit.CheckpointerConfig{
 		Tree: n.Tree, Signer: n.Signer, Conn: n.Store.Conn(),
 		Every: n.Config.CheckpointEvery, Interval: n.Config.CheckpointInterval, Logger: n.Config.Logger,
@@ -129,9 +136,14 @@ func (n *Node) startCheckpoints() error {
 	return nil
 }
 
-// Close stops the node and waits for its work to end.
+// Close signs a last checkpoint covering everything durable, stops the
+// node and waits for its work to end.
 func (n *Node) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(n.stopCheckpoints(ctx), n.Store.Close())
+	var last error
+	if n.Checkpointer != nil {
+		_, last = n.Checkpointer.SignNow(ctx)
+	}
+	return errors.Join(last, n.stopCheckpoints(ctx), n.Store.Close())
 }

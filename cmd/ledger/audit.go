@@ -1,0 +1,405 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"ledger/audit"
+	"ledger/domain"
+	"ledger/eventstore"
+	"ledger/node"
+)
+
+func init() { subcommands = append(subcommands, newAuditCmd) }
+
+func newAuditCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Prove the log: public key, receipts, verification, replay, bundles",
+		Long: `audit works on a node's data directory (--data; stop "ledger serve" first, or use a copy
+or a backup) and, for verify, on the JetStream stream too (--nats-url for a cluster).
+verify-bundle needs neither: it checks an exported bundle on its own.`,
+	}
+	cmd.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print JSON for scripts")
+	cmd.AddCommand(auditKeyCmd(g), auditProofCmd(g), auditVerifyCmd(g), auditReplayCmd(g),
+		auditExportCmd(g), auditVerifyBundleCmd(g), auditCheckpointCmd(g))
+	return cmd
+}
+
+// openOffline opens the data directory for inspection (no background signing).
+func openOffline(cmd *cobra.Command, g *globals) (*node.Node, error) {
+	cfg := g.nodeConfig()
+	cfg.Offline = true
+	return node.Open(cmd.Context(), cfg)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func auditKeyCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "key",
+		Short: "Print the public key that verifies this ledger's signed checkpoints",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, v, err := audit.LoadOrCreateKey(g.dataDir, "ledger")
+			if err != nil {
+				return err
+			}
+			if g.jsonOut {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"origin": v.Name(), "verifier_key": v.Key})
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), v.Key)
+			return err
+		},
+	}
+}
+
+func auditCheckpointCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "checkpoint",
+		Short: "Sign a checkpoint of the log now and print it (C2SP tlog-checkpoint, signed note)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := openOffline(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			cp, err := signLatest(cmd, n)
+			if err != nil {
+				return err
+			}
+			if g.jsonOut {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"checkpoint": string(cp)})
+			}
+			_, err = cmd.OutOrStdout().Write(cp)
+			return err
+		},
+	}
+}
+
+// signLatest waits for ingest to catch up, then signs and stores a
+// checkpoint of the whole log.
+func signLatest(cmd *cobra.Command, n *node.Node) ([]byte, error) {
+	select {
+	case <-n.Store.Ready():
+	case <-cmd.Context().Done():
+		return nil, cmd.Context().Err()
+	}
+	cp, err := n.Tree.Checkpoint(n.Signer)
+	if err != nil {
+		return nil, err
+	}
+	return cp, n.Tree.StoreCheckpoint(cp)
+}
+
+func auditProofCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "proof EVENT_ID",
+		Short: "Print a receipt: the event, a signed checkpoint and the inclusion proof of the event in it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := openOffline(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			<-n.Store.Ready()
+			r, err := n.Tree.Receipt(n.Store, args[0])
+			if errors.Is(err, audit.ErrNoCheckpoint) {
+				if _, err = signLatest(cmd, n); err == nil {
+					r, err = n.Tree.Receipt(n.Store, args[0])
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := audit.VerifyReceipt(r, n.Verifier); err != nil {
+				return fmt.Errorf("the receipt does not verify: %w", err)
+			}
+			if g.jsonOut {
+				return printJSON(cmd.OutOrStdout(), r)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "event      %s  %s  %s/%s v%d\n", r.Event.EventID, r.Event.Type, r.Event.AggregateKind, r.Event.AggregateID, r.Event.Version)
+			fmt.Fprintf(w, "position   %d (leaf %d)\nhash       %s\n", r.Event.Position, r.LeafIndex, r.Event.Hash)
+			fmt.Fprintf(w, "proof      %d hashes, verified against the checkpoint below\n\n%s", len(r.InclusionProof), r.Checkpoint)
+			return nil
+		},
+	}
+}
+
+func auditVerifyCmd(g *globals) *cobra.Command {
+	var witness []string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Recompute hash chains and the Merkle tree from JetStream and from Pebble; check every checkpoint",
+		Long: `verify reads the whole log twice, independently (from the JetStream stream and from
+Pebble), recomputes every event hash, every aggregate's hash chain and the Merkle tree,
+compares both with each other and with the stored tree, and checks every stored
+checkpoint's signature and that all checkpoints are consistent with each other and
+with the log. Exit 0 when intact; exit 1 naming the first bad position otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := openOffline(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			opts := audit.VerifyOptions{Store: n.Store, Verifier: n.Verifier}
+			for _, f := range witness {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				opts.Checkpoints = append(opts.Checkpoints, b)
+			}
+			bar := newBar(g, int64(n.Tree.Size()*2), "verifying")
+			opts.Progress = progressTo(bar)
+			start := time.Now()
+			rep, err := audit.Verify(cmd.Context(), opts)
+			_ = bar.Finish()
+			if err != nil {
+				return err
+			}
+			return reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, time.Since(start))
+		},
+	}
+	cmd.Flags().StringSliceVar(&witness, "checkpoint", nil, "more checkpoint notes to check (files, e.g. from witnesses)")
+	return cmd
+}
+
+// progressTo feeds a bar from Verify's per-source progress.
+func progressTo(bar *progressbar.ProgressBar) func(audit.Progress) {
+	done := map[string]uint64{}
+	return func(p audit.Progress) {
+		done[p.Source] = p.Done
+		var sum uint64
+		for _, d := range done {
+			sum += d
+		}
+		_ = bar.Set64(int64(sum))
+	}
+}
+
+func reportVerify(w io.Writer, asJSON bool, rep audit.Report, took time.Duration) error {
+	if asJSON {
+		if err := printJSON(w, struct {
+			audit.Report
+			ElapsedS float64 `json:"elapsed_s"`
+		}{rep, took.Seconds()}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(w, "events %d, tree size %d, checkpoints verified %d, %.2fs\n", rep.Events, rep.TreeSize, rep.Checkpoints, took.Seconds())
+		fmt.Fprintf(w, "root %x\n", rep.Root)
+		for _, p := range rep.Problems {
+			fmt.Fprintln(w, "problem:", p.String())
+		}
+	}
+	if !rep.Intact {
+		msg := "the log is not intact"
+		if rep.FirstBad != nil {
+			msg += ": first bad: " + rep.FirstBad.String()
+		}
+		return exitError{code: 1, msg: msg}
+	}
+	if !asJSON {
+		fmt.Fprintln(w, "intact")
+	}
+	return nil
+}
+
+func auditReplayCmd(g *globals) *cobra.Command {
+	var at string
+	cmd := &cobra.Command{
+		Use:   "replay KIND/ID",
+		Short: "An aggregate's state and history as of a time (RFC 3339) or a log position",
+		Example: `  ledger audit replay election/01J00000000000000000000001 --at 2026-05-01T12:00:00+08:00
+  ledger audit replay station/01J00000000000000000000101 --at 1500`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, id, ok := strings.Cut(args[0], "/")
+			if !ok {
+				return usageError{fmt.Errorf("name the aggregate as KIND/ID, e.g. election/01J...")}
+			}
+			moment, err := parseAt(at)
+			if err != nil {
+				return usageError{err}
+			}
+			n, err := openOffline(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			<-n.Store.Ready()
+			agg, err := n.Store.Locate(kind, id)
+			if err != nil {
+				return err
+			}
+			events, err := audit.Replay(cmd.Context(), n.Store, agg, moment)
+			if err != nil {
+				return err
+			}
+			state, err := fold(agg, events)
+			if err != nil {
+				return err
+			}
+			return printReplay(cmd.OutOrStdout(), g.jsonOut, agg, events, state)
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "a time (RFC 3339) or a log position; default now")
+	return cmd
+}
+
+func parseAt(s string) (audit.At, error) {
+	if s == "" {
+		return audit.At{}, nil
+	}
+	if pos, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return audit.At{Position: pos}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return audit.At{}, fmt.Errorf("--at %q is neither a position nor an RFC 3339 time", s)
+	}
+	return audit.At{Time: t}, nil
+}
+
+// fold rebuilds an aggregate's domain state from its events.
+func fold(agg eventstore.Aggregate, events []eventstore.Envelope) (domain.State, error) {
+	st := domain.NewState(domain.AggregateRef{Kind: domain.AggregateKind(agg.Kind), ID: agg.ID, Region: domain.Region(agg.Region)})
+	for _, e := range events {
+		ev, err := domain.DecodeEvent(e.Type, e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("event at position %d: %w", e.Position, err)
+		}
+		st = domain.Evolve(st, ev)
+	}
+	return st, nil
+}
+
+func printReplay(w io.Writer, asJSON bool, agg eventstore.Aggregate, events []eventstore.Envelope, state domain.State) error {
+	if asJSON {
+		return printJSON(w, map[string]any{"aggregate": agg, "events": events, "state": state})
+	}
+	fmt.Fprintf(w, "%s in region %s: %d events\n", agg, agg.Region, len(events))
+	fmt.Fprintf(w, "%-8s %-3s %-35s %-25s %-25s %s\n", "POSITION", "V", "TYPE", "RECORDED AT", "OCCURRED AT", "ACTOR")
+	for _, e := range events {
+		fmt.Fprintf(w, "%-8d %-3d %-35s %-25s %-25s %s\n", e.Position, e.Version, e.Type,
+			e.RecordedAt.Format(time.RFC3339), fmtTime(e.OccurredAt), e.Actor)
+	}
+	fmt.Fprintln(w, "\nstate:")
+	return printJSON(w, state)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func auditExportCmd(g *globals) *cobra.Command {
+	var election, out string
+	cmd := &cobra.Command{
+		Use:   "export --election ID --out FILE",
+		Short: "Write a self-contained bundle of an election (events, checkpoint, proofs, public key)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := openOffline(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			if _, err := signLatest(cmd, n); err != nil {
+				return err
+			}
+			b, err := audit.Export(cmd.Context(), n.Store, n.Tree, audit.ExportOptions{
+				Filter: electionFilter(election), Verifier: n.Verifier,
+			})
+			if err != nil {
+				return err
+			}
+			if len(b.Events) == 0 {
+				return fmt.Errorf("no events of election %s", election)
+			}
+			data, err := b.Marshal()
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, data, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d events of election %s to %s\n", len(b.Events), election, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&election, "election", "", "the election's ID")
+	cmd.Flags().StringVar(&out, "out", "", "the bundle file to write")
+	_ = cmd.MarkFlagRequired("election")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// electionFilter selects an election's events and those of its stations
+// (which the log names in their station.established events, before any
+// other event of the station).
+func electionFilter(id string) func(eventstore.Envelope) bool {
+	stations := map[string]bool{}
+	return func(e eventstore.Envelope) bool {
+		switch e.AggregateKind {
+		case string(domain.KindElection):
+			return e.AggregateID == id
+		case string(domain.KindStation):
+			if e.Type == (domain.StationEstablished{}).EventType() {
+				var p domain.StationEstablished
+				if json.Unmarshal(e.Payload, &p) == nil && p.ElectionID == id {
+					stations[e.AggregateID] = true
+				}
+			}
+			return stations[e.AggregateID]
+		}
+		return false
+	}
+}
+
+func auditVerifyBundleCmd(g *globals) *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "verify-bundle FILE",
+		Short: "Check an exported bundle with no server and no data directory",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var opts []audit.BundleOption
+			if key != "" {
+				opts = append(opts, audit.PinKey(key))
+			}
+			rep, err := audit.VerifyBundle(data, opts...)
+			if err != nil {
+				return exitError{code: 1, msg: "the bundle does not verify: " + err.Error()}
+			}
+			return reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, 0)
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "require this verifier key (from \"ledger audit key\" of the ledger you trust)")
+	return cmd
+}
