@@ -19,6 +19,7 @@ import (
 	"ledger/app"
 	"ledger/audit"
 	"ledger/eventstore"
+	"ledger/projections"
 )
 
 // Config configures a node; zero values mean defaults.
@@ -59,6 +60,7 @@ type Node struct {
 	Store        *eventstore.Store
 	Ledger       *app.Ledger
 	Tree         *audit.Tree
+	Projections  *projections.Set
 	Signer       note.Signer
 	Verifier     *audit.Verifier
 	Checkpointer *audit.Checkpointer
@@ -79,15 +81,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	views := projections.New(projections.Options{Logger: cfg.Logger})
 	s, err := eventstore.Open(ctx, eventstore.Config{
 		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: cfg.NATSOptions, NATSListen: cfg.NATSListen,
 		MemoryStorage: cfg.MemoryStorage, Logger: cfg.Logger,
-		Appliers: []eventstore.Applier{tree},
+		Appliers: append(views.Appliers(), tree),
 	})
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Config: cfg, Store: s, Tree: tree, Signer: signer, Verifier: verifier}
+	n := &Node{Config: cfg, Store: s, Tree: tree, Projections: views, Signer: signer, Verifier: verifier}
 	maxFuture := time.Duration(0)
 	if cfg.AllowFutureOccurredAt {
 		maxFuture = -1

@@ -1,0 +1,190 @@
+package projections
+
+import (
+	"encoding/json"
+
+	"ledger/domain"
+)
+
+// Columns of a round's ballot counters.
+const (
+	colCast = iota
+	colValid
+	colBlank
+	colInvalid
+	ballotWidth
+)
+
+// roundInfo is one voting round as the election defined it.
+type roundInfo struct {
+	Round      int              `json:"round"`
+	Kind       domain.RoundKind `json:"kind"`
+	Seats      int              `json:"seats"`
+	Candidates []string         `json:"candidates,omitempty"`
+}
+
+// resultsMeta is what the results read model keeps about an election,
+// apart from the live tallies.
+type resultsMeta struct {
+	Region      string                 `json:"region"`
+	Committee   domain.CommitteeKind   `json:"committee"`
+	Seats       int                    `json:"seats"`
+	Rules       domain.Rules           `json:"rules"`
+	Candidates  map[string]string      `json:"candidates,omitempty"` // ID -> name
+	Rounds      []roundInfo            `json:"rounds"`
+	Declared    []domain.RoundDeclared `json:"declared,omitempty"`
+	Members     []domain.Member        `json:"members,omitempty"`
+	Announced   bool                   `json:"announced,omitempty"`
+	Certified   bool                   `json:"certified,omitempty"`
+	CertifiedBy string                 `json:"certified_by,omitempty"`
+	Sealed      bool                   `json:"sealed,omitempty"`
+	Voided      bool                   `json:"voided,omitempty"`
+	VoidReason  string                 `json:"void_reason,omitempty"`
+}
+
+type resultsProj struct{}
+
+func (resultsProj) name() string  { return Results }
+func (resultsProj) short() string { return shortResults }
+
+func (r resultsProj) apply(w *writer, e *rec) {
+	switch string(e.typ) {
+	case "station.ballot_recorded":
+		r.ballot(w, e)
+	case "station.established":
+		stationEstablished(w, e)
+	default:
+		if len(e.kind) == len(domain.KindElection) && string(e.kind) == string(domain.KindElection) {
+			r.electionEvent(w, e)
+		}
+	}
+}
+
+// ballot is the hot path: the round's counters and one counter per mark.
+// A ballot names its box and marks, never a voter.
+func (resultsProj) ballot(w *writer, e *rec) {
+	var bl ballot
+	if !bl.parse(e.payload) {
+		w.skip(e, "ballot payload")
+		return
+	}
+	eid := w.blob(bkey(w.kb, shortResults, "m/", e.aggID))
+	if eid == nil {
+		w.skip(e, "ballot of an unknown station")
+		return
+	}
+	col := colValid
+	switch {
+	case bl.invalid:
+		col = colInvalid
+	case bl.blank:
+		col = colBlank
+	}
+	w.kb = appendRound(append(bkey(w.kb, shortResults, "b/", eid), '/'), bl.round)
+	w.add(w.kb, ballotWidth, colCast, col, 1)
+	if col != colValid {
+		return
+	}
+	w.kb = append(w.kb, '/')
+	base := len(w.kb)
+	mark := func(tag byte) func(s []byte) {
+		return func(s []byte) {
+			w.kb = append(append(w.kb[:base], tag), s...)
+			w.add(w.kb, 1, 0, -1, 1)
+		}
+	}
+	if !eachString(bl.candidates, mark('c')) || !eachString(bl.writeIns, mark('w')) {
+		w.skip(e, "ballot marks")
+	}
+}
+
+// electionEvent folds the rare election events into the meta blob.
+func (resultsProj) electionEvent(w *writer, e *rec) {
+	ev, err := domain.DecodeEvent(string(e.typ), e.payload)
+	if err != nil {
+		w.skip(e, err.Error())
+		return
+	}
+	k := bkey(w.kb, shortResults, "E/", e.aggID)
+	var m resultsMeta
+	if b := w.blob(k); b != nil {
+		if err := json.Unmarshal(b, &m); err != nil {
+			w.fail(err)
+			return
+		}
+	}
+	if !m.fold(ev, string(e.region)) {
+		return
+	}
+	b, err := json.Marshal(&m)
+	if err != nil {
+		w.fail(err)
+		return
+	}
+	w.setBlob(bkey(w.kb, shortResults, "E/", e.aggID), b)
+}
+
+// fold applies one election event; it reports whether m changed.
+func (m *resultsMeta) fold(ev domain.Event, region string) bool {
+	switch ev := ev.(type) {
+	case domain.ElectionCalled:
+		*m = resultsMeta{Region: region, Committee: ev.Committee, Seats: ev.Seats, Rules: ev.Rules.WithDefaults(ev.Committee),
+			Candidates: map[string]string{}, Rounds: []roundInfo{{Round: 1, Kind: domain.RoundFirst, Seats: ev.Seats}}}
+	case domain.CandidateNominated:
+		if m.Candidates == nil {
+			m.Candidates = map[string]string{}
+		}
+		m.Candidates[ev.CandidateID] = ev.Name
+	case domain.CandidatesPublished:
+		m.setRound(roundInfo{Round: ev.Round, Kind: m.kindOf(ev.Round), Seats: ev.Seats, Candidates: ev.Candidates})
+	case domain.RoundStarted:
+		m.setRound(roundInfo{Round: ev.Round, Kind: ev.Kind, Seats: ev.Seats, Candidates: ev.Candidates})
+	case domain.ByElectionCalled:
+		m.setRound(roundInfo{Round: ev.Round, Kind: domain.RoundByElection, Seats: ev.Seats})
+		m.Announced, m.Certified, m.CertifiedBy, m.Sealed = false, false, "", false
+	case domain.RoundDeclared:
+		m.Declared = append(m.Declared, ev)
+		m.Members = append(m.Members, ev.Elected...)
+	case domain.MemberRemoved:
+		m.removeMember(ev.MemberID)
+	case domain.ResultAnnounced:
+		m.Announced = true
+	case domain.ResultCertified:
+		m.Certified, m.CertifiedBy = true, ev.CertifiedBy
+	case domain.BallotsSealed:
+		m.Sealed = true
+	case domain.ElectionVoided:
+		m.Voided, m.VoidReason = true, ev.Reason
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *resultsMeta) kindOf(round int) domain.RoundKind {
+	for _, r := range m.Rounds {
+		if r.Round == round {
+			return r.Kind
+		}
+	}
+	return domain.RoundFirst
+}
+
+func (m *resultsMeta) setRound(ri roundInfo) {
+	for i, r := range m.Rounds {
+		if r.Round == ri.Round {
+			m.Rounds[i] = ri
+			return
+		}
+	}
+	m.Rounds = append(m.Rounds, ri)
+}
+
+func (m *resultsMeta) removeMember(id string) {
+	for i, x := range m.Members {
+		if x.ID == id {
+			m.Members = append(m.Members[:i:i], m.Members[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"ledger/domain"
+)
+
+// RoundResults is one voting round of an election. Before the round is
+// declared its figures are live tallies of the ballots counted so far and
+// Elected is who would be elected now under the election's rules
+// (Declared false); once declared they are the domain's declared result.
+type RoundResults struct {
+	Round        int              `json:"round"`
+	Kind         domain.RoundKind `json:"kind"`
+	Seats        int              `json:"seats"`
+	Declared     bool             `json:"declared"`
+	Cast         int64            `json:"cast"`
+	Valid        int64            `json:"valid"`
+	Blank        int64            `json:"blank"`
+	Invalid      int64            `json:"invalid"`
+	Registered   int64            `json:"registered"`
+	Voted        int64            `json:"voted"`
+	RoundValid   bool             `json:"round_valid"` // more than half of registered voted
+	Tally        []domain.Votes   `json:"tally"`
+	Elected      []domain.Member  `json:"elected"`
+	Tied         []string         `json:"tied,omitempty"`
+	Remaining    int              `json:"remaining"` // seats left for a further round
+	InvalidBoxes []string         `json:"invalid_boxes,omitempty"`
+	Final        bool             `json:"final,omitempty"`
+}
+
+// ElectionResults is the result of an election: every round, the members
+// elected, and its status.
+type ElectionResults struct {
+	ElectionID  string               `json:"election_id"`
+	Region      string               `json:"region"`
+	Committee   domain.CommitteeKind `json:"committee"`
+	Seats       int                  `json:"seats"`
+	Rounds      []RoundResults       `json:"rounds"`
+	Members     []domain.Member      `json:"members"`
+	SeatsLeft   int                  `json:"seats_left"`
+	Announced   bool                 `json:"announced"`
+	Certified   bool                 `json:"certified"`
+	CertifiedBy string               `json:"certified_by,omitempty"`
+	Sealed      bool                 `json:"sealed"`
+	Voided      bool                 `json:"voided"`
+	VoidReason  string               `json:"void_reason,omitempty"`
+}
+
+// ResultsOf returns an election's results. Registered and Voted of a live
+// round come from the turnout read model. Its cost grows with rounds and
+// candidates, not with ballots.
+func ResultsOf(ctx context.Context, db pebble.Reader, electionID string) (ElectionResults, error) {
+	var m resultsMeta
+	found, err := getJSON(db, key(nil, shortResults, "E/", electionID), &m)
+	if err != nil || !found {
+		return ElectionResults{}, notFoundOr(err, "election "+electionID)
+	}
+	out := ElectionResults{ElectionID: electionID, Region: m.Region, Committee: m.Committee, Seats: m.Seats,
+		Members: m.Members, Announced: m.Announced, Certified: m.Certified, CertifiedBy: m.CertifiedBy,
+		Sealed: m.Sealed, Voided: m.Voided, VoidReason: m.VoidReason}
+	out.SeatsLeft = m.Seats - len(m.Members)
+	for _, ri := range m.Rounds {
+		rr, err := roundResults(ctx, db, electionID, &m, ri)
+		if err != nil {
+			return out, err
+		}
+		out.Rounds = append(out.Rounds, rr)
+	}
+	return out, nil
+}
+
+func roundResults(ctx context.Context, db pebble.Reader, eid string, m *resultsMeta, ri roundInfo) (RoundResults, error) {
+	rr := RoundResults{Round: ri.Round, Kind: ri.Kind, Seats: ri.Seats}
+	rk := string(appendRound([]byte("/"), ri.Round))
+	v, err := getVec(db, key(nil, shortResults, "b/", eid, rk), ballotWidth)
+	if err != nil {
+		return rr, err
+	}
+	rr.Cast, rr.Valid, rr.Blank, rr.Invalid = v[colCast], v[colValid], v[colBlank], v[colInvalid]
+	for _, d := range m.Declared {
+		if d.Round == ri.Round {
+			rr.Declared, rr.Cast, rr.Registered, rr.Voted, rr.RoundValid = true, int64(d.Cast), int64(d.Registered), int64(d.Voted), d.Valid
+			rr.Tally, rr.Elected, rr.Tied, rr.Remaining = d.Tally, d.Elected, d.Tied, d.Remaining
+			rr.InvalidBoxes, rr.Final = d.InvalidBoxes, d.Final
+			return rr, nil
+		}
+	}
+	if rr.Tally, err = liveTally(ctx, db, eid, rk, m, ri); err != nil {
+		return rr, err
+	}
+	if err := liveTurnout(db, eid, ri.Round, &rr); err != nil {
+		return rr, err
+	}
+	rr.RoundValid = m.Rules.Validity.Met(int(rr.Voted), int(rr.Registered))
+	th := m.Rules.Election
+	if ri.Kind == domain.RoundRunoff {
+		th = m.Rules.SecondRound
+	}
+	rr.Elected, rr.Tied = electNow(rr.Tally, ri, int(rr.Cast), th)
+	rr.Remaining = ri.Seats - len(rr.Elected)
+	return rr, nil
+}
+
+// liveTally reads the round's votes per candidate and write-in, with every
+// candidate of the round listed, sorted by votes then ID.
+func liveTally(ctx context.Context, db pebble.Reader, eid, rk string, m *resultsMeta, ri roundInfo) ([]domain.Votes, error) {
+	votes := map[string]int{}
+	var out []domain.Votes
+	err := scan(ctx, db, key(nil, shortResults, "v/", eid, rk, "/"), func(k, v []byte) error {
+		vec, err := decodeVec(v, make([]int64, 1))
+		if err != nil || len(k) == 0 {
+			return err
+		}
+		if k[0] == 'w' {
+			name := string(k[1:])
+			out = append(out, domain.Votes{ID: domain.WriteInPrefix + name, Name: name, WriteIn: true, Votes: int(vec[0])})
+		} else {
+			votes[string(k[1:])] = int(vec[0])
+		}
+		return nil
+	})
+	ids := ri.Candidates
+	for id := range votes {
+		if !slices.Contains(ids, id) {
+			ids = append(slices.Clone(ids), id)
+		}
+	}
+	for _, id := range ids {
+		out = append(out, domain.Votes{ID: id, Name: m.Candidates[id], Votes: votes[id]})
+	}
+	slices.SortFunc(out, func(a, b domain.Votes) int { return cmp.Or(cmp.Compare(b.Votes, a.Votes), strings.Compare(a.ID, b.ID)) })
+	return out, err
+}
+
+func liveTurnout(db pebble.Reader, eid string, round int, rr *RoundResults) error {
+	base, err := getVec(db, key(nil, shortTurnout, "e/", eid), turnoutWidth)
+	if err != nil {
+		return err
+	}
+	rv := base
+	if round > 1 {
+		if rv, err = getVec(db, roundSuffix(key(nil, shortTurnout, "e/", eid), round), turnoutWidth); err != nil {
+			return err
+		}
+	}
+	rr.Registered, rr.Voted = base[colRegistered], rv[colVoted]
+	return nil
+}
+
+// electNow applies the election rule to a live tally (sorted): those
+// meeting th out of cast, at most the round's seats; candidates tied
+// across the last seat are listed in tied and not elected.
+func electNow(tally []domain.Votes, ri roundInfo, cast int, th domain.Threshold) (elected []domain.Member, tied []string) {
+	n := 0
+	for n < len(tally) && th.Met(tally[n].Votes, cast) {
+		n++
+	}
+	eligible := tally[:n]
+	cut := -1
+	if len(eligible) > ri.Seats && ri.Seats > 0 {
+		cut = eligible[ri.Seats-1].Votes
+		if eligible[ri.Seats].Votes < cut {
+			eligible, cut = eligible[:ri.Seats], -1
+		}
+	} else if ri.Seats == 0 {
+		eligible = nil
+	}
+	for _, v := range eligible {
+		switch {
+		case cut >= 0 && v.Votes == cut:
+			tied = append(tied, v.ID)
+		case cut < 0 || v.Votes > cut:
+			elected = append(elected, domain.Member{ID: v.ID, Name: v.Name, WriteIn: v.WriteIn, Round: ri.Round, Votes: v.Votes})
+		}
+	}
+	return elected, tied
+}
