@@ -29,8 +29,14 @@ const (
 	// --nats-listen 127.0.0.1:4222.
 	DefaultNATSURL = "nats://127.0.0.1:4222"
 
-	stream        = "LEDGER"
-	subjectPrefix = "ledger.ev"
+	// NATSStream and NATSSubjectPrefix are the stream and the subject
+	// prefix of a node with the default configuration, which the
+	// downstream permissions cover.
+	NATSStream        = "LEDGER"
+	NATSSubjectPrefix = "ledger.ev"
+
+	stream        = NATSStream
+	subjectPrefix = NATSSubjectPrefix
 	checkpoints   = "ledger.checkpoint"
 )
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"golang.org/x/mod/sumdb/note"
 
@@ -82,9 +83,18 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	views := projections.New(projections.Options{Logger: cfg.Logger})
+	var serverOpts *server.Options
+	natsOpts := cfg.NATSOptions
+	if cfg.NATSURL == "" && cfg.NATSListen != "" {
+		so, own, err := EmbeddedAuth(cfg.DataDir) // the ledger's user (full rights) + read-only downstream users
+		if err != nil {
+			return nil, err
+		}
+		serverOpts, natsOpts = so, append(own, cfg.NATSOptions...)
+	}
 	s, err := eventstore.Open(ctx, eventstore.Config{
-		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: cfg.NATSOptions, NATSListen: cfg.NATSListen,
-		MemoryStorage: cfg.MemoryStorage, Logger: cfg.Logger,
+		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: natsOpts, NATSListen: cfg.NATSListen,
+		ServerOptions: serverOpts, MemoryStorage: cfg.MemoryStorage, Logger: cfg.Logger,
 		Appliers: append(views.Appliers(), tree),
 	})
 	if err != nil {
