@@ -146,6 +146,9 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 		env.Now = l.cfg.Now()
 	}
 	for _, r := range cmd.Related() {
+		if r.ID == "" {
+			continue // not named: Decide sees it as not found and says which
+		}
 		rel, err := l.state(ctx, r)
 		if err != nil {
 			return nil, err

@@ -2,19 +2,30 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"ledger/node"
+	"ledger/server"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
 
 func newServeCmd(g *globals) *cobra.Command {
+	var addr string
+	var grace time.Duration
+	var maxWrites int
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run a ledger node: embedded NATS JetStream and Pebble under --data, ingest, read models",
-		Args:  cobra.NoArgs,
+		Short: "Run a ledger node and its HTTP API: embedded NATS JetStream and Pebble under --data, ingest, read models",
+		Long: `serve runs a ledger node and serves its HTTP API on --http (OpenAPI at /openapi.json,
+health at /healthz and /readyz, Prometheus metrics at /metrics).
+
+At the first start it creates an admin token, prints it once and writes it to
+<data>/admin.token (mode 0600). Create more with "ledger token create".`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			n, err := node.Open(ctx, g.nodeConfig())
@@ -22,12 +33,28 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer n.Close()
-			<-n.Store.Ready()
-			seq, pos := n.Store.Position()
-			fmt.Fprintf(cmd.OutOrStdout(), "ledger node ready: data %s, %d events in %d messages\n", n.Config.DataDir, pos, seq)
-			<-ctx.Done()
-			return nil
+			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites})
+			if err != nil {
+				return err
+			}
+			secret, created, err := srv.Tokens().Bootstrap(n.Config.DataDir)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if created {
+				fmt.Fprintf(out, "admin token (shown once; also in %s/%s, mode 0600):\n%s\n", n.Config.DataDir, server.BootstrapFile, secret)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "ledger node serving http://%s (data %s)\n", ln.Addr(), n.Config.DataDir)
+			return srv.Serve(ctx, ln, grace)
 		},
 	}
+	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
+	cmd.Flags().DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
+	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
 	return cmd
 }

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	commands *prometheus.CounterVec
+	cmdTime  *prometheus.HistogramVec
+	rejected prometheus.Counter
+	inflight prometheus.GaugeFunc
+}
+
+func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{reg: reg}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_http_requests_total",
+		Help: "HTTP requests by method, route and status."}, []string{"method", "route", "status"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_http_request_duration_seconds",
+		Help: "HTTP request latency by method and route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
+		[]string{"method", "route"})
+	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_commands_total",
+		Help: "Commands by type and outcome (recorded, duplicate, refused, error); rate() is the append rate."},
+		[]string{"command", "outcome"})
+	m.cmdTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ledger_append_duration_seconds",
+		Help: "Latency of a command from decision to durable acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
+		[]string{"command"})
+	m.rejected = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_writes_rejected_total",
+		Help: "Writes refused with 503 because the in-flight limit was reached."})
+	m.inflight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ledger_writes_in_flight",
+		Help: "Commands being executed."}, func() float64 { return float64(len(s.writes)) })
+	st := s.n.Store
+	events := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ledger_events_appended_total",
+		Help: "Events appended by this node."}, func() float64 { return float64(st.Stats().Appended.Load()) })
+	pos := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ledger_durable_position",
+		Help: "Last durable (fsynced) log position."}, func() float64 { _, p := st.Position(); return float64(p) })
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ledger_ingest_lag_messages",
+		Help: "Stream messages not yet durable in this node's Pebble."}, func() float64 { return float64(s.ingestLag()) })
+	age := (&checkpointAge{}).collector(s)
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.commands, m.cmdTime, m.rejected, m.inflight, events, pos, lag, age, newProjectionLag(s)} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// ingestLag is the stream's last sequence minus the durable one.
+func (s *Server) ingestLag() uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	last, err := s.n.Store.StreamLastSeq(ctx)
+	seq, _ := s.n.Store.Position()
+	if err != nil || last < seq {
+		return 0
+	}
+	return last - seq
+}
+
+func (m *metrics) request(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+func (m *metrics) command(ct, outcome string, d time.Duration) {
+	m.commands.WithLabelValues(ct, outcome).Inc()
+	if outcome == "recorded" {
+		m.cmdTime.WithLabelValues(ct).Observe(d.Seconds())
+	}
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// projectionLag reports each read model's lag behind the log at scrape time.
+type projectionLag struct {
+	s    *Server
+	desc *prometheus.Desc
+}
+
+func newProjectionLag(s *Server) *projectionLag {
+	return &projectionLag{s: s, desc: prometheus.NewDesc("ledger_projection_lag_events",
+		"Log positions not yet applied by a read model.", []string{"projection"}, nil)}
+}
+
+func (p *projectionLag) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
+
+func (p *projectionLag) Collect(ch chan<- prometheus.Metric) {
+	if p.s.opts.Projections == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	lags, err := p.s.opts.Projections.Lags(ctx, p.s.n.Store.DB())
+	if err != nil {
+		return
+	}
+	for _, l := range lags {
+		ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(l.Behind), l.Name)
+	}
+}

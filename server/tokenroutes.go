@@ -1,0 +1,82 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// TokenRequest asks for a new token.
+type TokenRequest struct {
+	Role  Role     `json:"role" enum:"admin,supervisor,secretary,inspector,observer"`
+	Scope []string `json:"scope,omitempty" doc:"election IDs (ULIDs) and/or region code prefixes"`
+	Actor string   `json:"actor,omitempty" doc:"recorded as the actor of every write; default <role>:<id>" maxLength:"200"`
+}
+
+// TokenInfo is a token as listed (never its secret).
+type TokenInfo struct {
+	ID        string    `json:"id"`
+	Role      Role      `json:"role"`
+	Scope     []string  `json:"scope,omitempty"`
+	Actor     string    `json:"actor"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// NewToken is a created token with its secret, shown once.
+type NewToken struct {
+	TokenInfo
+	Token string `json:"token" doc:"the bearer secret; shown once, stored only as its SHA-256"`
+}
+
+func infoOf(t Token) TokenInfo {
+	return TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt}
+}
+
+// registerTokens adds the admin's token routes.
+func (s *Server) registerTokens() {
+	admin := map[string]any{allowKey: func(t Token) bool { return t.readsClass(readAdmin) }}
+	huma.Register(s.api, huma.Operation{OperationID: "token-create", Method: http.MethodPost, Path: "/api/v1/tokens",
+		Summary: "Create a token", Tags: []string{"tokens"}, Metadata: admin, DefaultStatus: http.StatusCreated,
+		Errors: []int{400, 401, 403, 422}},
+		func(ctx context.Context, in *struct{ Body TokenRequest }) (*struct{ Body NewToken }, error) {
+			secret, t, err := s.tokens.Create(in.Body.Role, in.Body.Scope, in.Body.Actor)
+			if errors.Is(err, ErrBadRole) {
+				return nil, newProblem(classInvalid, "invalid_scope", "角色或授权范围无效", err.Error())
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body NewToken }{NewToken{TokenInfo: infoOf(t), Token: secret}}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "token-list", Method: http.MethodGet, Path: "/api/v1/tokens",
+		Summary: "List tokens", Tags: []string{"tokens"}, Metadata: admin, Errors: []int{401, 403}},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body []TokenInfo }, error) {
+			ts, err := s.tokens.List()
+			if err != nil {
+				return nil, err
+			}
+			out := make([]TokenInfo, len(ts))
+			for i, t := range ts {
+				out[i] = infoOf(t)
+			}
+			return &struct{ Body []TokenInfo }{out}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "token-revoke", Method: http.MethodDelete, Path: "/api/v1/tokens/{id}",
+		Summary: "Revoke a token", Tags: []string{"tokens"}, Metadata: admin, Errors: []int{401, 403, 404}},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*struct{ Body TokenInfo }, error) {
+			t, err := s.tokens.Revoke(in.ID)
+			if errors.Is(err, ErrTokenNotFound) {
+				return nil, newProblem(classNotFound, "token_not_found", "未找到该令牌", "no such token")
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body TokenInfo }{infoOf(t)}, nil
+		})
+}
