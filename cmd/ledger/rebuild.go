@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/spf13/cobra"
+
+	"ledger/node"
+	"ledger/projections"
+)
+
+func init() { subcommands = append(subcommands, newRebuildCmd) }
+
+var readModels = []string{projections.Turnout, projections.Results, projections.Recon, projections.Consultations, projections.Supervision}
+
+func newRebuildCmd(g *globals) *cobra.Command {
+	var name string
+	var fromJetStream bool
+	cmd := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Rebuild read models from the Pebble log, or the whole Pebble copy from JetStream",
+		Long: `rebuild drops a read model (or all of them) and replays the event log into it from
+position 1; the result is byte-identical to the read model built live. With
+--from-jetstream it moves the node's whole Pebble copy aside (to pebble.bad-<time>) and
+ingests the JetStream stream into a new one: the way back from a corrupt Pebble copy.
+Stop "ledger serve" first: the data directory is locked while it runs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fromJetStream {
+				return rebuildPebble(cmd, g)
+			}
+			if name != "all" && !slices.Contains(readModels, name) {
+				return usageError{fmt.Errorf("--projection %q: one of %v or all", name, readModels)}
+			}
+			return rebuildReadModels(cmd, g, name)
+		},
+	}
+	cmd.Flags().StringVar(&name, "projection", "all", fmt.Sprintf("the read model to rebuild: %v or all", readModels))
+	cmd.Flags().BoolVar(&fromJetStream, "from-jetstream", false, "rebuild the node's whole Pebble copy from the JetStream stream")
+	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func rebuildReadModels(cmd *cobra.Command, g *globals, name string) error {
+	dir := filepath.Join(g.dataDir, "pebble")
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no ledger data in %s: %w", g.dataDir, err)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{})
+	if err != nil {
+		return fmt.Errorf("open %s (is \"ledger serve\" running?): %w", dir, err)
+	}
+	bar := newBar(g, -1, "rebuilding "+name)
+	start := time.Now()
+	var events uint64
+	err = projections.Rebuild(cmd.Context(), db, name, func(done, total uint64) {
+		if events == 0 {
+			bar.ChangeMax64(int64(total))
+		}
+		events = done
+		_ = bar.Set64(int64(done))
+	})
+	_ = bar.Finish()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return reportRebuild(cmd, g, name, events, time.Since(start))
+}
+
+func reportRebuild(cmd *cobra.Command, g *globals, what string, events uint64, took time.Duration) error {
+	rate := float64(events) / max(took.Seconds(), 1e-9)
+	if g.jsonOut {
+		return printJSON(cmd.OutOrStdout(), map[string]any{"rebuilt": what, "events": events, "elapsed_s": took.Seconds(), "events_per_s": rate})
+	}
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "rebuilt %s from %d events in %.2fs (%.0f events/s)\n", what, events, took.Seconds(), rate)
+	return err
+}
+
+// rebuildPebble moves the Pebble copy aside and lets ingest rebuild it
+// from JetStream, the log of record.
+func rebuildPebble(cmd *cobra.Command, g *globals) error {
+	dir := filepath.Join(g.dataDir, "pebble")
+	aside := filepath.Join(g.dataDir, "pebble.bad-"+time.Now().UTC().Format("20060102T150405"))
+	if err := os.Rename(dir, aside); err != nil {
+		return fmt.Errorf("move the Pebble copy aside: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "moved %s to %s; ingesting from JetStream\n", dir, aside)
+	cfg := g.nodeConfig()
+	cfg.Offline = true
+	start := time.Now()
+	n, err := node.Open(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-n.Store.Ready():
+	case <-cmd.Context().Done():
+		n.Close()
+		return cmd.Context().Err()
+	}
+	_, events := n.Store.Position()
+	if err := n.Close(); err != nil {
+		return err
+	}
+	return reportRebuild(cmd, g, "pebble", events, time.Since(start))
+}
