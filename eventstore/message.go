@@ -114,6 +114,25 @@ const (
 	contentBatch = "application/cloudevents-batch+json"
 )
 
+// ceHeader returns the header name of a CloudEvents attribute without
+// allocating for the attributes the ledger writes.
+func ceHeader(attr string) string {
+	if h, ok := ceHeaders[attr]; ok {
+		return h
+	}
+	return "ce-" + attr
+}
+
+var ceHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, h := range []string{HeaderSpecVersion, HeaderID, HeaderSource, HeaderType, HeaderTime, HeaderSubject,
+		HeaderDataSchema, HeaderSchemaVersion, HeaderKind, HeaderVersion, HeaderRegion, HeaderOccurredAt,
+		HeaderActor, HeaderCommandID, HeaderCorrelationID, HeaderCausationID, HeaderPrevHash, HeaderHash} {
+		m[h[len("ce-"):]] = h
+	}
+	return m
+}()
+
 // attrs lists an event's CloudEvents attributes as (name, value) pairs,
 // names without the "ce-" prefix.
 func attrs(e *Envelope) [][2]string {
@@ -149,11 +168,14 @@ func attrs(e *Envelope) [][2]string {
 // command ID.
 func EncodeMessage(prefix string, events []Envelope) *nats.Msg {
 	e := &events[0]
-	m := nats.NewMsg(Subject(prefix, e.Aggregate()))
+	m := &nats.Msg{Subject: Subject(prefix, e.Aggregate()), Header: make(nats.Header, 24)}
 	m.Header[nats.MsgIdHdr] = []string{e.CommandID}
 	if len(events) == 1 {
-		for _, kv := range attrs(e) {
-			m.Header["ce-"+kv[0]] = []string{kv[1]}
+		a := attrs(e)
+		vals := make([]string, len(a)) // one backing array for every header value
+		for i, kv := range a {
+			vals[i] = kv[1]
+			m.Header[ceHeader(kv[0])] = vals[i : i+1 : i+1]
 		}
 		m.Header[HeaderContentType] = []string{contentJSON}
 		m.Data = e.Payload
