@@ -129,6 +129,7 @@ func routeCases(f fixture) []routeCase {
 	get("/api/v1/audit/checkpoint", auditors)
 	get("/api/v1/audit/receipts/"+f.eventID, auditors)
 	get("/api/v1/tokens", []string{"admin"})
+	get("/api/v1/whoami", everyone)
 	rc = append(rc, routeCase{method: "POST", path: "/api/v1/tokens", body: map[string]any{"role": "observer"}, allowed: []string{"admin"}})
 	rc = append(rc, routeCase{method: "DELETE", path: "/api/v1/tokens/" + f.tokenID, allowed: []string{"admin"}})
 	stream("/api/v1/streams/turnout/elections/"+el.ID, everyone)

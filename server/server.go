@@ -63,6 +63,9 @@ type Options struct {
 	// node's; nil there too: the audit routes answer 503.
 	Tree         *audit.Tree
 	Checkpointer *audit.Checkpointer
+	// Fallback serves every path no API route claims (the dashboard).
+	// Default: none (404).
+	Fallback http.Handler
 	// StreamPoll is how often live turnout streams look at the read model
 	// when the log moved. Default 250ms.
 	StreamPoll time.Duration
@@ -129,6 +132,9 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	s.registerStreams()
 	s.registerAudit()
 	s.registerTokens()
+	if opts.Fallback != nil {
+		s.mux.Handle("/", opts.Fallback)
+	}
 	return s, nil
 }
 

@@ -36,8 +36,15 @@ func infoOf(t Token) TokenInfo {
 	return TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt}
 }
 
-// registerTokens adds the admin's token routes.
+// registerTokens adds the admin's token routes and "who am I".
 func (s *Server) registerTokens() {
+	anyToken := map[string]any{allowKey: func(Token) bool { return true }}
+	huma.Register(s.api, huma.Operation{OperationID: "whoami", Method: http.MethodGet, Path: "/api/v1/whoami",
+		Summary: "The calling token: its role, scope and actor (never its secret)", Tags: []string{"tokens"},
+		Metadata: anyToken, Errors: []int{401}},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body TokenInfo }, error) {
+			return &struct{ Body TokenInfo }{infoOf(tokenFrom(ctx))}, nil
+		})
 	admin := map[string]any{allowKey: func(t Token) bool { return t.readsClass(readAdmin) }}
 	huma.Register(s.api, huma.Operation{OperationID: "token-create", Method: http.MethodPost, Path: "/api/v1/tokens",
 		Summary: "Create a token", Tags: []string{"tokens"}, Metadata: admin, DefaultStatus: http.StatusCreated,

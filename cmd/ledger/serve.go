@@ -9,6 +9,7 @@ import (
 
 	"ledger/node"
 	"ledger/server"
+	"ledger/web"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
@@ -33,7 +34,7 @@ At the first start it creates an admin token, prints it once and writes it to
 				return err
 			}
 			defer n.Close()
-			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites})
+			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler()})
 			if err != nil {
 				return err
 			}

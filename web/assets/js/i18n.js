@@ -1,0 +1,135 @@
+// Messages in Chinese (the default) and English. t(key, ...args) fills
+// {0}, {1}... with args. The choice is kept in localStorage.
+
+const zh = {
+  'app.title': '社区选举与协商台账',
+  'nav.turnout': '投票率', 'nav.consultations': '社区协商', 'nav.supervision': '监督整治', 'nav.audit': '审计',
+  'nav.signout': '退出', 'lang.switch': 'English',
+  'role.admin': '管理员', 'role.inspector': '监督检查', 'role.operator': '工作人员', 'role.observer': '观察员',
+  'signin.title': '登录', 'signin.token': '访问令牌', 'signin.submit': '登录',
+  'signin.help': '请输入管理员发放的令牌。令牌只保存在本标签页（sessionStorage），关闭即清除。',
+  'signin.bad': '令牌无效或已吊销。', 'signin.fail': '无法连接服务器：{0}',
+  'refused.title': '无权查看', 'refused.text': '您的令牌角色无权查看此页面。', 'refused.api': '服务器答复：{0}',
+  'error.load': '加载失败：{0}', 'loading': '加载中…', 'none': '无',
+  'level.1': '省', 'level.2': '市（州）', 'level.3': '县（市、区）', 'level.4': '乡镇（街道）', 'level.5c': '社区', 'level.5v': '村', 'level.5': '社区或村',
+  'turnout.title': '投票率', 'turnout.region': '地区', 'turnout.code': '代码', 'turnout.go': '查看',
+  'turnout.registered': '登记选民', 'turnout.voted': '参加投票', 'turnout.percent': '投票率', 'turnout.inPerson': '本人投票',
+  'turnout.proxy': '委托投票', 'turnout.mobile': '流动票箱', 'turnout.validity': '选举有效（过半数）',
+  'turnout.valid': '已过半数', 'turnout.invalid': '未过半数', 'turnout.children': '下级地区',
+  'turnout.under': '{0} 个下级地区投票人数尚未过半数', 'turnout.chart': '各下级地区投票率',
+  'turnout.live': '选举日签到（每15分钟）', 'turnout.liveOn': '实时更新中 · 日志位置 {0}', 'turnout.liveOff': '实时连接中断，正在重连…',
+  'turnout.checkins': '签到人数', 'turnout.cumulative': '累计', 'turnout.elections': '本地选举',
+  'turnout.electionId': '选举编号', 'turnout.open': '打开', 'turnout.noList': '列出本地选举需要审计权限；可直接输入选举编号。',
+  'turnout.noChildren': '没有下级地区的选举数据。',
+  'election.title': '选举', 'election.committee.villagers': '村民委员会', 'election.committee.residents': '居民委员会',
+  'election.committee.supervision': '监督委员会', 'election.seats': '应选名额', 'election.stations': '投票站与流动票箱',
+  'election.station': '投票站', 'election.mobileBox': '流动票箱', 'election.round': '第{0}轮', 'election.kind.first': '正式选举',
+  'election.kind.runoff': '另行选举', 'election.cast': '收回选票', 'election.validBallots': '有效票', 'election.blank': '空白票',
+  'election.invalidBallots': '无效票', 'election.roundValid': '本轮有效', 'election.roundInvalid': '本轮无效（投票人数未过半数）',
+  'election.candidate': '候选人', 'election.votes': '得票', 'election.share': '得票率', 'election.elected': '当选',
+  'election.tied': '票数相等', 'election.remaining': '尚余 {0} 个名额，需另行选举', 'election.writeIn': '另选他人',
+  'election.members': '当选成员', 'election.noMembers': '尚无当选成员', 'election.invalidBoxes': '作废票箱（收回多于发出）',
+  'election.recon': '票箱核对', 'election.issued': '发出', 'election.returned': '收回', 'election.spoiled': '废票',
+  'election.closed': '计票结束', 'election.flags': '异常', 'election.print': '打印结果公告', 'election.announcement': '结果公告',
+  'election.announced': '已公告', 'election.certified': '已确认', 'election.sealed': '已封存', 'election.voided': '已宣布无效',
+  'election.notFound': '未找到该选举。', 'election.reconRefused': '票箱核对仅对有权限的工作人员显示。',
+  'audit.title': '审计', 'audit.status': '核验状态', 'audit.checkpoint': '最新签名检查点', 'audit.noCheckpoint': '尚无签名检查点',
+  'audit.covers': '检查点覆盖 {0} / {1} 个事件', 'audit.origin': '日志名', 'audit.size': '树大小', 'audit.root': '根哈希',
+  'audit.signedBy': '签名', 'audit.lag': '读模型延迟', 'audit.lagOk': '所有读模型已追上日志', 'audit.lagBehind': '{0} 落后 {1} 个事件',
+  'audit.timeline': '事件时间线', 'audit.kind': '对象类型', 'audit.id': '对象编号', 'audit.actor': '记录人', 'audit.regionPrefix': '地区代码前缀',
+  'audit.search': '查询', 'audit.position': '位置', 'audit.type': '事件', 'audit.aggregate': '对象', 'audit.recordedAt': '记录时间',
+  'audit.occurredAt': '发生时间', 'audit.eventId': '事件编号', 'audit.next': '下一页', 'audit.all': '全部日志',
+  'audit.receipt': '收据（包含证明）', 'audit.lookup': '查询收据', 'audit.leaf': '叶序号', 'audit.proof': '证明哈希数',
+  'audit.verified': '✓ 包含证明有效：事件在签名检查点的默克尔树中', 'audit.notVerified': '✗ 包含证明无效：{0}',
+  'audit.sigNote': '签名由 ledger audit verify 核验；浏览器只核验默克尔包含证明。', 'audit.empty': '没有事件。',
+  'kind.election': '选举', 'kind.station': '投票站', 'kind.consultation': '协商', 'kind.inspection': '检查',
+  'consult.title': '社区协商', 'consult.communities': '各社区', 'consult.count': '协商事项', 'consult.meetings': '会议',
+  'consult.resolutions': '决议', 'consult.adopted': '通过', 'consult.openTasks': '待办', 'consult.overdueTasks': '逾期未办',
+  'consult.list': '协商事项', 'consult.topic': '议题', 'consult.meetingAt': '会议时间', 'consult.participation': '参会率',
+  'consult.outcome': '结果', 'consult.feedback': '反馈已公开', 'consult.tasks': '落实事项', 'consult.deadline': '期限',
+  'consult.owner': '责任方', 'consult.overdue': '逾期', 'consult.done': '已办结', 'consult.published': '仅显示已公开的协商结果（您的角色无权查看详情）。',
+  'consult.notHeld': '未召开', 'consult.quorate': '达到法定人数', 'consult.rejected': '未通过', 'consult.overdueCount': '{0} 项落实事项逾期',
+  'sup.title': '监督整治', 'sup.open': '进行中检查', 'sup.closed': '已结束', 'sup.findings': '发现问题', 'sup.due': '待整改',
+  'sup.overdue': '整改逾期', 'sup.inspection': '检查', 'sup.inspectors': '检查人员', 'sup.orders': '整改通知',
+  'sup.responsible': '责任方', 'sup.deadline': '整改期限', 'sup.reported': '已报告', 'sup.accepted': '已验收', 'sup.finding': '问题',
+  'yes': '是', 'no': '否', 'prev': '上一级',
+};
+
+const en = {
+  'app.title': 'Community election & consultation ledger',
+  'nav.turnout': 'Turnout', 'nav.consultations': 'Consultations', 'nav.supervision': 'Supervision', 'nav.audit': 'Audit',
+  'nav.signout': 'Sign out', 'lang.switch': '中文',
+  'role.admin': 'administrator', 'role.inspector': 'inspector', 'role.operator': 'staff', 'role.observer': 'observer',
+  'signin.title': 'Sign in', 'signin.token': 'Access token', 'signin.submit': 'Sign in',
+  'signin.help': 'Enter the token your administrator gave you. It is kept in this tab only (sessionStorage) and cleared when you close it.',
+  'signin.bad': 'The token is invalid or revoked.', 'signin.fail': 'Cannot reach the server: {0}',
+  'refused.title': 'Not allowed', 'refused.text': "Your token's role may not see this page.", 'refused.api': 'The server answered: {0}',
+  'error.load': 'Could not load: {0}', 'loading': 'Loading…', 'none': 'none',
+  'level.1': 'province', 'level.2': 'city', 'level.3': 'county', 'level.4': 'township', 'level.5c': 'community', 'level.5v': 'village', 'level.5': 'community or village',
+  'turnout.title': 'Turnout', 'turnout.region': 'Region', 'turnout.code': 'Code', 'turnout.go': 'Show',
+  'turnout.registered': 'Registered', 'turnout.voted': 'Voted', 'turnout.percent': 'Turnout', 'turnout.inPerson': 'In person',
+  'turnout.proxy': 'By proxy', 'turnout.mobile': 'Mobile box', 'turnout.validity': 'Valid (more than half voted)',
+  'turnout.valid': 'over half', 'turnout.invalid': 'under half', 'turnout.children': 'Subdivisions',
+  'turnout.under': '{0} subdivisions still under the validity threshold', 'turnout.chart': 'Turnout by subdivision',
+  'turnout.live': 'Election-day check-ins (per 15 minutes)', 'turnout.liveOn': 'Live · log position {0}', 'turnout.liveOff': 'Live stream interrupted, reconnecting…',
+  'turnout.checkins': 'Check-ins', 'turnout.cumulative': 'Cumulative', 'turnout.elections': 'Elections here',
+  'turnout.electionId': 'Election ID', 'turnout.open': 'Open', 'turnout.noList': 'Listing the elections here needs the audit role; enter an election ID instead.',
+  'turnout.noChildren': 'No subdivision has election data.',
+  'election.title': 'Election', 'election.committee.villagers': "Villagers' committee", 'election.committee.residents': "Residents' committee",
+  'election.committee.supervision': 'Supervision committee', 'election.seats': 'Seats', 'election.stations': 'Polling stations and mobile boxes',
+  'election.station': 'Station', 'election.mobileBox': 'mobile box', 'election.round': 'Round {0}', 'election.kind.first': 'first round',
+  'election.kind.runoff': 'second round', 'election.cast': 'Ballots cast', 'election.validBallots': 'Valid', 'election.blank': 'Blank',
+  'election.invalidBallots': 'Invalid', 'election.roundValid': 'Round valid', 'election.roundInvalid': 'Round invalid (not more than half voted)',
+  'election.candidate': 'Candidate', 'election.votes': 'Votes', 'election.share': 'Share', 'election.elected': 'Elected',
+  'election.tied': 'tied', 'election.remaining': '{0} seats left: a second round is needed', 'election.writeIn': 'write-in',
+  'election.members': 'Members elected', 'election.noMembers': 'No member elected yet', 'election.invalidBoxes': 'Invalid boxes (more returned than issued)',
+  'election.recon': 'Reconciliation per box', 'election.issued': 'Issued', 'election.returned': 'Returned', 'election.spoiled': 'Spoiled',
+  'election.closed': 'Count closed', 'election.flags': 'Flags', 'election.print': 'Print the announcement', 'election.announcement': 'Result announcement',
+  'election.announced': 'announced', 'election.certified': 'certified', 'election.sealed': 'sealed', 'election.voided': 'voided',
+  'election.notFound': 'No such election.', 'election.reconRefused': 'Reconciliation is shown to staff with the right role only.',
+  'audit.title': 'Audit', 'audit.status': 'Verification status', 'audit.checkpoint': 'Latest signed checkpoint', 'audit.noCheckpoint': 'No checkpoint signed yet',
+  'audit.covers': 'The checkpoint covers {0} of {1} events', 'audit.origin': 'Origin', 'audit.size': 'Tree size', 'audit.root': 'Root hash',
+  'audit.signedBy': 'Signature', 'audit.lag': 'Read model lag', 'audit.lagOk': 'Every read model has caught up with the log', 'audit.lagBehind': '{0} is {1} events behind',
+  'audit.timeline': 'Event timeline', 'audit.kind': 'Kind', 'audit.id': 'Aggregate ID', 'audit.actor': 'Actor', 'audit.regionPrefix': 'Region prefix',
+  'audit.search': 'Search', 'audit.position': 'Position', 'audit.type': 'Event', 'audit.aggregate': 'Aggregate', 'audit.recordedAt': 'Recorded at',
+  'audit.occurredAt': 'Occurred at', 'audit.eventId': 'Event ID', 'audit.next': 'Next page', 'audit.all': 'whole log',
+  'audit.receipt': 'Receipt (inclusion proof)', 'audit.lookup': 'Look up', 'audit.leaf': 'Leaf index', 'audit.proof': 'Proof hashes',
+  'audit.verified': '✓ Inclusion proof valid: the event is in the signed checkpoint\'s Merkle tree', 'audit.notVerified': '✗ Inclusion proof invalid: {0}',
+  'audit.sigNote': 'Signatures are checked by ledger audit verify; the browser checks the Merkle inclusion proof.', 'audit.empty': 'No events.',
+  'kind.election': 'election', 'kind.station': 'station', 'kind.consultation': 'consultation', 'kind.inspection': 'inspection',
+  'consult.title': 'Consultations', 'consult.communities': 'Communities', 'consult.count': 'Consultations', 'consult.meetings': 'Meetings',
+  'consult.resolutions': 'Resolutions', 'consult.adopted': 'Adopted', 'consult.openTasks': 'Open tasks', 'consult.overdueTasks': 'Overdue tasks',
+  'consult.list': 'Consultations', 'consult.topic': 'Topic', 'consult.meetingAt': 'Meeting', 'consult.participation': 'Participation',
+  'consult.outcome': 'Outcome', 'consult.feedback': 'Feedback published', 'consult.tasks': 'Follow-ups', 'consult.deadline': 'Deadline',
+  'consult.owner': 'Owner', 'consult.overdue': 'overdue', 'consult.done': 'done', 'consult.published': 'Published outcomes only (your role may not see the details).',
+  'consult.notHeld': 'not held', 'consult.quorate': 'quorate', 'consult.rejected': 'not adopted', 'consult.overdueCount': '{0} follow-ups overdue',
+  'sup.title': 'Supervision', 'sup.open': 'Open inspections', 'sup.closed': 'Closed', 'sup.findings': 'Findings', 'sup.due': 'Rectifications due',
+  'sup.overdue': 'Overdue', 'sup.inspection': 'Inspection', 'sup.inspectors': 'Inspectors', 'sup.orders': 'Rectification orders',
+  'sup.responsible': 'Responsible', 'sup.deadline': 'Deadline', 'sup.reported': 'Reported', 'sup.accepted': 'Accepted', 'sup.finding': 'Finding',
+  'yes': 'yes', 'no': 'no', 'prev': 'Up',
+};
+
+const dicts = { zh, en };
+let current = localStorage.getItem('ledger.lang') === 'en' ? 'en' : 'zh';
+
+export function lang() { return current; }
+
+// locale is the BCP 47 tag for number and date formatting.
+export function locale() { return current === 'en' ? 'en-US' : 'zh-CN'; }
+
+export function setLang(l) {
+  current = l === 'en' ? 'en' : 'zh';
+  localStorage.setItem('ledger.lang', current);
+  document.documentElement.lang = locale();
+}
+
+export function t(key, ...args) {
+  const s = dicts[current][key] ?? zh[key] ?? key;
+  return s.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)] ?? ''));
+}
+
+// applyStatic fills the text of every [data-i18n] element under root.
+export function applyStatic(root = document) {
+  for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
+  document.title = t('app.title');
+}
