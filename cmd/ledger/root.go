@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/domain"
+	"ledger/eventstore"
 	"ledger/node"
 )
 
@@ -86,19 +87,21 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // exitCode prints err and maps it to the process's exit code: 2 for
-// usage, 3 for a refused command (a rule of the law or bad input), 4 for a
-// conflict, 1 otherwise.
+// usage, 3 for a refused command (a rule of the law, bad input, or a state
+// that does not allow it), 4 for a concurrency conflict a retry can fix,
+// 1 otherwise. The HTTP client commands map the server's answers the same
+// way (see cli_api.go).
 func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "ledger:", err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
 	}
-	if de, ok := domain.AsError(err); ok {
-		if de.Kind == domain.ErrConflict {
-			return 4
-		}
+	if _, ok := domain.AsError(err); ok {
 		return 3
+	}
+	if errors.Is(err, eventstore.ErrConflict) {
+		return 4
 	}
 	var ex exitError
 	if errors.As(err, &ex) {

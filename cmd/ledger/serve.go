@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/node"
+	"ledger/scenario"
 	"ledger/server"
 	"ledger/web"
 )
@@ -18,6 +20,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var addr string
 	var grace time.Duration
 	var maxWrites int
+	var demo bool
+	var demoScale float64
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a ledger node and its HTTP API: embedded NATS JetStream and Pebble under --data, ingest, read models",
@@ -51,11 +55,32 @@ At the first start it creates an admin token, prints it once and writes it to
 				return err
 			}
 			fmt.Fprintf(out, "ledger node serving http://%s (data %s)\n", ln.Addr(), n.Config.DataDir)
+			if demo {
+				go loadDemo(ctx, cmd, n, demoScale)
+			}
 			return srv.Serve(ctx, ln, grace)
 		},
 	}
+	cmd.Flags().BoolVar(&demo, "demo", false, "load the demo province into the running server (through the command path), so that a new user sees a populated ledger at once")
+	cmd.Flags().Float64Var(&demoScale, "demo-scale", scenario.DefaultScale, "scale of the demo province, (0, 1]")
 	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
 	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
 	return cmd
+}
+
+// loadDemo records the demo province into the running node and says when
+// it is done. A second start with --demo records nothing twice: the
+// scenario's command IDs are deterministic.
+func loadDemo(ctx context.Context, cmd *cobra.Command, n *node.Node, scale float64) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "loading the demo province (scale %g) through the command path...\n", scale)
+	start := time.Now()
+	sum, err := scenario.Record(ctx, n.Ledger, scenario.Config{Scale: scale, Seed: 1}, nil)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ledger: demo: %v\n", err)
+		return
+	}
+	fmt.Fprintf(out, "demo loaded in %.1fs: %d elections, %d registered voters, %d checked in; open the dashboard\n",
+		time.Since(start).Seconds(), sum.Elections, sum.RegisteredVoters, sum.CheckedIn)
 }

@@ -44,7 +44,7 @@ Roles: admin, supervisor (scope: election IDs and/or region prefixes), secretary
 (scope: region prefixes), inspector (optional scope: region prefixes), observer.`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&tc.server, "server", os.Getenv("LEDGER_URL"), "base URL of a running server, e.g. http://127.0.0.1:8080 (env LEDGER_URL)")
+	pf.StringVar(&tc.server, "server", os.Getenv("LEDGER_SERVER"), "base URL of a running server, e.g. http://127.0.0.1:8080 (env LEDGER_SERVER)")
 	pf.StringVar(&tc.token, "token", os.Getenv("LEDGER_TOKEN"), "admin token for --server (env LEDGER_TOKEN)")
 	cmd.AddCommand(tc.createCmd(), tc.listCmd(), tc.revokeCmd())
 	return cmd

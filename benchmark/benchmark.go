@@ -1,0 +1,353 @@
+// Package benchmark measures a ledger node on the machine it runs on, in
+// one run on one data disk: raw JetStream publishing as the baseline (the
+// same embedded server, file storage, the ledger's message size), the
+// ledger's full command path (decide, append to JetStream, ingest into
+// Pebble with the Merkle tree, fsync, acknowledge) at 1 and N concurrent
+// recorders with the scenario's check-ins, ingest lag under that load,
+// rebuilds (Pebble from JetStream; the read models from Pebble), audit
+// verification, and peak memory.
+//
+//	rep, err := benchmark.Run(ctx, benchmark.Config{Node: node.Config{DataDir: dir}, Writers: 64, Events: 100_000})
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ledger/node"
+	"ledger/scenario"
+)
+
+// Config configures a run. The zero value of every field means its default.
+type Config struct {
+	// Node configures the node under test. DataDir "" means a fresh
+	// temporary directory, removed afterwards.
+	Node node.Config
+	// Writers is the number of concurrent recorders (and sync publishers). Default 64.
+	Writers int
+	// Events is the number of check-ins recorded by the concurrent run and
+	// messages published by each baseline. Default 100,000. The
+	// single-recorder run records Events/10 (at least 500, at most 5,000).
+	Events int
+	// Seed selects the scenario. Default 1.
+	Seed uint64
+	// Log, when set, receives a line as each part starts.
+	Log func(string)
+}
+
+func (c *Config) setDefaults() {
+	if c.Writers <= 0 {
+		c.Writers = 64
+	}
+	if c.Events <= 0 {
+		c.Events = 100_000
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Log == nil {
+		c.Log = func(string) {}
+	}
+}
+
+// Report is the result of a run. Rates are per second; latencies in milliseconds.
+type Report struct {
+	Writers      int    `json:"writers"`
+	Events       int    `json:"events"`
+	PayloadBytes int    `json:"payload_bytes"` // mean size of the ledger's check-in messages, used by the baselines
+	Storage      string `json:"storage"`
+
+	AsyncPublish Throughput `json:"jetstream_async_publish"`
+	SyncPublish  Throughput `json:"jetstream_sync_publish"`
+	Ledger1      Throughput `json:"ledger_1_recorder"`
+	LedgerN      Throughput `json:"ledger_n_recorders"`
+
+	IngestLagMaxMsgs  uint64  `json:"ingest_lag_max_msgs"`
+	IngestLagMeanMsgs float64 `json:"ingest_lag_mean_msgs"`
+	LagSamples        int     `json:"lag_samples"`
+	// ProjectionLagMaxEvents is the most events any read model was
+	// behind Pebble's log (projections.Set.Lags) in the same samples.
+	ProjectionLagMaxEvents uint64 `json:"projection_lag_max_events"`
+	ProjectionLagNote      string `json:"projection_lag_note"`
+
+	RebuildFromJetStream Throughput `json:"rebuild_from_jetstream"` // ingest + Merkle tree into an empty Pebble
+	RebuildReadModels    Throughput `json:"rebuild_read_models"`    // projections.Rebuild from Pebble's log
+	AuditVerify          Throughput `json:"audit_verify"`           // both copies, concurrently
+	AuditIntact          bool       `json:"audit_intact"`
+
+	PeakRSSBytes int64    `json:"peak_rss_bytes"`
+	RatioToAsync float64  `json:"ledger_n_to_async_ratio"`
+	ElapsedS     float64  `json:"elapsed_s"`
+	Notes        []string `json:"notes,omitempty"`
+}
+
+// Throughput is one measured part.
+type Throughput struct {
+	Count   int     `json:"count"`
+	Seconds float64 `json:"seconds"`
+	PerS    float64 `json:"per_s"`
+	P50ms   float64 `json:"p50_ms,omitempty"`
+	P99ms   float64 `json:"p99_ms,omitempty"`
+	P999ms  float64 `json:"p999_ms,omitempty"`
+	Skipped string  `json:"skipped,omitempty"`
+}
+
+func throughput(n int, d time.Duration, lat []time.Duration) Throughput {
+	t := Throughput{Count: n, Seconds: d.Seconds()}
+	if d > 0 {
+		t.PerS = float64(n) / d.Seconds()
+	}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		q := func(p float64) float64 {
+			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / 1e6
+		}
+		t.P50ms, t.P99ms, t.P999ms = q(0.50), q(0.99), q(0.999)
+	}
+	return t
+}
+
+// Run runs the benchmark.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.setDefaults()
+	start := time.Now()
+	if cfg.Node.DataDir == "" {
+		dir, err := os.MkdirTemp("", "ledger-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Node.DataDir = dir
+	}
+	cfg.Node.AllowFutureOccurredAt = true
+	rep := &Report{Writers: cfg.Writers, Events: cfg.Events, Storage: "file"}
+	if cfg.Node.MemoryStorage {
+		rep.Storage = "memory"
+	}
+	b := &bench{cfg: cfg, rep: rep}
+	if err := b.run(ctx); err != nil {
+		return nil, err
+	}
+	rep.PeakRSSBytes = peakRSS()
+	if rep.AsyncPublish.PerS > 0 {
+		rep.RatioToAsync = rep.LedgerN.PerS / rep.AsyncPublish.PerS
+	}
+	rep.ElapsedS = time.Since(start).Seconds()
+	return rep, nil
+}
+
+type bench struct {
+	cfg Config
+	rep *Report
+	n   *node.Node
+}
+
+func (b *bench) run(ctx context.Context) (err error) {
+	b.n, err = node.Open(ctx, b.cfg.Node)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if b.n != nil {
+			err = errors.Join(err, b.n.Close())
+		}
+	}()
+	<-b.n.Store.Ready()
+	single := min(5000, max(500, b.cfg.Events/10), b.cfg.Events)
+	b.cfg.Log("preparing elections")
+	one, many, err := b.prepare(ctx, single, b.cfg.Events)
+	if err != nil {
+		return err
+	}
+	b.rep.Notes = append(b.rep.Notes,
+		fmt.Sprintf("the single-recorder run records %d check-ins (Events/10, 500 to 5,000)", len(one)),
+		"check-ins come from the scenario's elections, prepared and opened before the clock starts; command IDs carry the recording time",
+		"baselines publish random payloads of the ledger's mean check-in message size (data and headers) into a stream of their own")
+	b.cfg.Log("ledger, 1 recorder")
+	if b.rep.Ledger1, err = b.record(ctx, one, 1, false); err != nil {
+		return err
+	}
+	b.cfg.Log(fmt.Sprintf("ledger, %d recorders", b.cfg.Writers))
+	if b.rep.LedgerN, err = b.record(ctx, many, b.cfg.Writers, true); err != nil {
+		return err
+	}
+	if err := b.baselines(ctx); err != nil {
+		return err
+	}
+	return b.rebuilds(ctx)
+}
+
+// prepare records the setup of enough elections for two disjoint sets of
+// check-ins (n1 and n2 of them, over at least 1 and Writers stations)
+// and returns each set interleaved across its stations.
+func (b *bench) prepare(ctx context.Context, n1, n2 int) (one, many []scenario.Step, err error) {
+	sc := scenario.New(scenario.Config{Scale: 1, Seed: b.cfg.Seed, LiveIDs: true})
+	next := 0
+	take := func(n, stations int) ([]scenario.Step, error) {
+		var queues [][]scenario.Step
+		total := 0
+		for total < n || len(queues) < stations {
+			if next >= len(sc.Units()) {
+				return nil, fmt.Errorf("benchmark: the province has too few check-ins for %d events", n)
+			}
+			p := sc.Polls(next)
+			next++
+			for _, st := range p.Setup {
+				if _, err := b.n.Ledger.Execute(ctx, st.Cmd, st.Meta); err != nil {
+					return nil, fmt.Errorf("benchmark: setup %s: %w", st.Cmd.CommandType(), err)
+				}
+			}
+			for _, q := range p.CheckIns {
+				queues = append(queues, q)
+				total += len(q)
+			}
+		}
+		return interleave(queues, n), nil
+	}
+	if one, err = take(n1, 1); err != nil {
+		return nil, nil, err
+	}
+	many, err = take(n2, b.cfg.Writers)
+	return one, many, err
+}
+
+// interleave takes n steps round-robin from the queues.
+func interleave(queues [][]scenario.Step, n int) []scenario.Step {
+	out := make([]scenario.Step, 0, n)
+	for i := 0; len(out) < n; i++ {
+		progressed := false
+		for _, q := range queues {
+			if i < len(q) && len(out) < n {
+				out = append(out, q[i])
+				progressed = true
+			}
+		}
+		if !progressed {
+			break
+		}
+	}
+	return out
+}
+
+// record executes steps with w recorders and measures each command.
+func (b *bench) record(ctx context.Context, steps []scenario.Step, w int, sampleLag bool) (Throughput, error) {
+	lat := make([]time.Duration, len(steps))
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	stopLag := func() {}
+	if sampleLag {
+		stopLag = b.sampleLag(ctx)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range w {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(steps) || ctx.Err() != nil {
+					return
+				}
+				t := time.Now()
+				_, err := b.n.Ledger.Execute(ctx, steps[i].Cmd, steps[i].Meta)
+				lat[i] = time.Since(t)
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("benchmark: check-in: %w", err) })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	d := time.Since(start)
+	stopLag()
+	if firstErr != nil {
+		return Throughput{}, firstErr
+	}
+	return throughput(len(steps), d, lat), ctx.Err()
+}
+
+// sampleLag samples the stream's last sequence against the durable
+// position every 20ms until stopped.
+func (b *bench) sampleLag(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var maxLag, sum, maxBehind uint64
+	var samples int
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			last, err := b.n.Store.StreamLastSeq(ctx)
+			if err != nil {
+				continue
+			}
+			seq, _ := b.n.Store.Position()
+			lag := last - min(last, seq)
+			maxLag, sum, samples = max(maxLag, lag), sum+lag, samples+1
+			maxBehind = max(maxBehind, b.projectionLag(ctx))
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		b.rep.IngestLagMaxMsgs, b.rep.LagSamples = maxLag, samples
+		if samples > 0 {
+			b.rep.IngestLagMeanMsgs = float64(sum) / float64(samples)
+		}
+		b.rep.ProjectionLagMaxEvents = maxBehind
+		b.rep.ProjectionLagNote = "read models and the Merkle tree apply in the ingest batch: their lag behind the stream is the ingest lag plus projection_lag_max_events"
+	}
+}
+
+// projectionLag returns how many events the furthest-behind read model
+// is behind Pebble's log, 0 when the node has no read models.
+func (b *bench) projectionLag(ctx context.Context) uint64 {
+	if b.n.Projections == nil {
+		return 0
+	}
+	lags, err := b.n.Projections.Lags(ctx, b.n.Store.DB())
+	if err != nil {
+		return 0
+	}
+	var behind uint64
+	for _, l := range lags {
+		behind = max(behind, l.Behind)
+	}
+	return behind
+}
+
+// peakRSS reads VmHWM (peak resident set) from /proc/self/status; 0 if unknown.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+func pebbleDir(n *node.Node) string { return filepath.Join(n.Config.DataDir, "pebble") }

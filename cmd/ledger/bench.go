@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"ledger/benchmark"
+)
+
+func init() { subcommands = append(subcommands, newBenchCmd) }
+
+type benchOptions struct {
+	writers int
+	events  int
+	seed    uint64
+	json    bool
+}
+
+func newBenchCmd(g *globals) *cobra.Command {
+	o := &benchOptions{}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure this machine: JetStream baselines, the ledger's command path at 1 and --writers recorders, lag, rebuilds, audit verify, memory",
+		Long: `bench measures, in one run on one data disk (a fresh temporary directory, or one created
+under --data and removed afterwards):
+
+  - raw JetStream publishing of the ledger's message size on the same embedded server (file
+    storage): asynchronous with a window of pending acks, and synchronous from --writers goroutines;
+  - the ledger's full command path (decide, append, ingest into Pebble with the Merkle tree,
+    fsync, acknowledge) with the scenario's check-ins, at 1 and --writers concurrent recorders:
+    events/s and p50, p99, p99.9 latency; the ingest lag under that load;
+  - rebuilding Pebble from JetStream, rebuilding the read models, audit verification;
+  - peak resident memory, and the ratio of the ledger's throughput to the asynchronous baseline.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(cmd, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.writers, "writers", 64, "concurrent recorders and synchronous publishers")
+	f.IntVar(&o.events, "events", 100_000, "check-ins recorded by the concurrent run, and messages per baseline")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the scenario the check-ins come from")
+	f.BoolVar(&o.json, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+func runBench(cmd *cobra.Command, g *globals, o *benchOptions) error {
+	if o.writers < 1 || o.events < 1 {
+		return usageError{fmt.Errorf("--writers and --events must be positive")}
+	}
+	if !cmd.Flags().Changed("log-level") {
+		g.logLevel = "warn"
+	}
+	cfg := benchmark.Config{Node: g.nodeConfig(), Writers: o.writers, Events: o.events, Seed: o.seed}
+	cfg.Node.DataDir = ""
+	if cmd.Flags().Changed("data") {
+		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp(g.dataDir, "ledger-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Node.DataDir = dir
+	}
+	if !o.json {
+		cfg.Log = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "bench:", s) }
+	}
+	rep, err := benchmark.Run(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printBench(cmd.OutOrStdout(), rep)
+}
+
+func printBench(w io.Writer, r *benchmark.Report) error {
+	fmt.Fprintf(w, "%d events, %d writers, %d-byte messages, %s storage\n\n", r.Events, r.Writers, r.PayloadBytes, r.Storage)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "what\tcount\tseconds\tper s\tp50 ms\tp99 ms\tp99.9 ms\t")
+	row := func(name string, t benchmark.Throughput) {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t\n", name, t.Count, t.Seconds, t.PerS, ms(t.P50ms), ms(t.P99ms), ms(t.P999ms))
+	}
+	row("JetStream publish, async", r.AsyncPublish)
+	row(fmt.Sprintf("JetStream publish, sync x%d", r.Writers), r.SyncPublish)
+	row("ledger, 1 recorder", r.Ledger1)
+	row(fmt.Sprintf("ledger, %d recorders", r.Writers), r.LedgerN)
+	row("rebuild Pebble from JetStream", r.RebuildFromJetStream)
+	row("rebuild read models", r.RebuildReadModels)
+	row("audit verify", r.AuditVerify)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ningest lag under load: max %d, mean %.1f messages (%d samples); read models behind Pebble's log: max %d events\n(%s)\n",
+		r.IngestLagMaxMsgs, r.IngestLagMeanMsgs, r.LagSamples, r.ProjectionLagMaxEvents, r.ProjectionLagNote)
+	fmt.Fprintf(w, "audit intact: %v; peak resident memory: %.0f MiB; ledger/async ratio: %.3f; total %.1f s\n",
+		r.AuditIntact, float64(r.PeakRSSBytes)/(1<<20), r.RatioToAsync, r.ElapsedS)
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
+}
+
+func ms(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}

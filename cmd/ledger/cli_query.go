@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"ledger/domain"
+	"ledger/projections"
+)
+
+func init() { subcommands = append(subcommands, newQueryCmd) }
+
+// queryCmds holds the flags shared by the query subcommands.
+type queryCmds struct {
+	a *apiFlags
+	e exportFlags
+}
+
+func newQueryCmd(g *globals) *cobra.Command {
+	q := &queryCmds{a: &apiFlags{g: g}}
+	cmd := groupCmd("query", "Query the read models: turnout, results, reconciliation, audit trail, consultations, supervision, lag",
+		`query reads the read models of a running server and prints aligned tables, or JSON
+with --json. Every query exports with --format csv|json --out FILE: CSV files are
+UTF-8 with a byte order mark, so that Excel opens them correctly.`)
+	q.a.addConnFlags(cmd)
+	q.e.add(cmd)
+	cmd.AddCommand(q.turnoutCmd(), q.resultsCmd(), q.reconciliationCmd(), q.auditTrailCmd(),
+		q.consultationsCmd(), q.consultationCmd(), q.resolutionsCmd(), q.supervisionCmd(), q.lagCmd(),
+		q.stateCmd(), q.eventCmd())
+	return cmd
+}
+
+// run reads path and shows the answer: an export, JSON, or the view.
+func (q *queryCmds) run(cmd *cobra.Command, path string, params url.Values, render func([]byte) (view, error)) error {
+	format, export, err := q.e.wanted()
+	if err != nil {
+		return err
+	}
+	c, err := q.a.client()
+	if err != nil {
+		return err
+	}
+	raw, err := c.GetRaw(cmd.Context(), path, params)
+	if err != nil {
+		return q.a.fail(cmd, err)
+	}
+	return q.show(cmd, format, export, raw, render)
+}
+
+func (q *queryCmds) show(cmd *cobra.Command, format string, export bool, raw []byte, render func([]byte) (view, error)) error {
+	if !export && q.a.g.jsonOut {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		_, err := cmd.OutOrStdout().Write(buf.Bytes())
+		return err
+	}
+	v, err := render(raw)
+	if err != nil {
+		return fmt.Errorf("decode the answer: %w", err)
+	}
+	if export {
+		return q.e.write(cmd, format, raw, v)
+	}
+	return v.print(cmd.OutOrStdout())
+}
+
+// decoded returns a render function that decodes the answer into T first.
+func decoded[T any](f func(T) view) func([]byte) (view, error) {
+	return func(raw []byte) (view, error) {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return view{}, err
+		}
+		return f(v), nil
+	}
+}
+
+func (q *queryCmds) turnoutCmd() *cobra.Command {
+	var region, election, station string
+	var children, series bool
+	c := &cobra.Command{
+		Use:   "turnout (--region R [--children] | --election E | --station S) [--series]",
+		Short: "Turnout of a region (or its subdivisions), an election and its stations, or a station",
+		Example: `  ledger query turnout --region 2201 --children
+  ledger query turnout --election 01J00000000000000000000001
+  ledger query turnout --election 01J00000000000000000000001 --series --format csv --out series.csv`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n := 0
+			for _, s := range []string{region, election, station} {
+				if s != "" {
+					n++
+				}
+			}
+			if n != 1 {
+				return usageError{errors.New("give one of --region, --election or --station")}
+			}
+			switch {
+			case region != "" && series:
+				return q.run(cmd, "/api/v1/turnout/regions/"+url.PathEscape(region)+"/series", nil, decoded(seriesView))
+			case region != "" && children:
+				return q.run(cmd, "/api/v1/turnout/regions/"+url.PathEscape(region)+"/children", nil, decoded(regionsView))
+			case region != "":
+				return q.run(cmd, "/api/v1/turnout/regions/"+url.PathEscape(region), nil,
+					decoded(func(r projections.RegionTurnout) view { return regionsView([]projections.RegionTurnout{r}) }))
+			case election != "" && series:
+				return q.run(cmd, "/api/v1/turnout/elections/"+url.PathEscape(election)+"/series", nil, decoded(seriesView))
+			case election != "":
+				return q.run(cmd, "/api/v1/turnout/elections/"+url.PathEscape(election), nil, decoded(electionTurnoutView))
+			case series:
+				return usageError{errors.New("--series goes with --region or --election")}
+			}
+			return q.run(cmd, "/api/v1/turnout/stations/"+url.PathEscape(station), nil, decoded(func(s projections.StationTurnout) view {
+				t := turnoutTable()
+				addTurnout(&t, "station", s.StationID, s.Mobile, s.TurnoutCounts)
+				return view{tables: []table{t}}
+			}))
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&region, "region", "", "a region code (2 to 12 digits: province to village)")
+	f.StringVar(&election, "election", "", "an election's ID")
+	f.StringVar(&station, "station", "", "a station's ID")
+	f.BoolVar(&children, "children", false, "with --region: one row per subdivision")
+	f.BoolVar(&series, "series", false, "check-ins per 15 minutes instead")
+	return c
+}
+
+func turnoutTable() table {
+	return table{header: []string{"scope", "id", "mobile", "registered", "voted", "in_person", "proxy", "mobile_box", "turnout_percent", "validity_met"}}
+}
+
+func addTurnout(t *table, scope, id string, mobile bool, c projections.TurnoutCounts) {
+	t.add(scope, id, mobile, c.Registered, c.Voted, c.InPerson, c.Proxy, c.Mobile, c.TurnoutPercent, c.ValidityMet)
+}
+
+func regionsView(rs []projections.RegionTurnout) view {
+	t := turnoutTable()
+	for _, r := range rs {
+		addTurnout(&t, "region/"+strconv.Itoa(r.Level), r.Region, false, r.TurnoutCounts)
+	}
+	return view{tables: []table{t}}
+}
+
+func electionTurnoutView(e projections.ElectionTurnout) view {
+	t := turnoutTable()
+	addTurnout(&t, "election", e.ElectionID, false, e.TurnoutCounts)
+	for _, s := range e.Stations {
+		addTurnout(&t, "station", s.StationID, s.Mobile, s.TurnoutCounts)
+	}
+	v := view{lines: []string{fmt.Sprintf("election %s in %s: %d of %d voted (%.1f%%), valid: %s",
+		e.ElectionID, e.Region, e.Voted, e.Registered, e.TurnoutPercent, cell(e.ValidityMet, true))}, tables: []table{t}}
+	if len(e.LaterRounds) > 0 {
+		r := table{title: "later rounds", header: []string{"round", "registered", "voted", "turnout_percent", "validity_met"}}
+		for _, lr := range e.LaterRounds {
+			r.add(lr.Round, lr.Registered, lr.Voted, lr.TurnoutPercent, lr.ValidityMet)
+		}
+		v.tables = append(v.tables, r)
+	}
+	return v
+}
+
+func seriesView(ps []projections.SeriesPoint) view {
+	t := table{header: []string{"start", "check_ins"}}
+	for _, p := range ps {
+		t.add(p.Start, p.CheckIns)
+	}
+	return view{tables: []table{t}}
+}
+
+func (q *queryCmds) resultsCmd() *cobra.Command {
+	var election string
+	c := &cobra.Command{
+		Use:   "results --election E",
+		Short: "Results of an election: every round's tally, the members elected, announced/certified",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if election == "" {
+				return usageError{errors.New("--election is required")}
+			}
+			return q.run(cmd, "/api/v1/results/elections/"+url.PathEscape(election), nil, decoded(resultsView))
+		},
+	}
+	c.Flags().StringVar(&election, "election", "", "the election's ID (required)")
+	return c
+}
+
+func resultsView(r projections.ElectionResults) view {
+	v := view{lines: []string{fmt.Sprintf("election %s in %s: %s committee, %d seats (%d left); announced %s, certified %s%s, sealed %s, voided %s",
+		r.ElectionID, r.Region, r.Committee, r.Seats, r.SeatsLeft, cell(r.Announced, true), cell(r.Certified, true),
+		map[bool]string{true: " by " + r.CertifiedBy}[r.CertifiedBy != ""], cell(r.Sealed, true), cell(r.Voided, true))}}
+	if r.Voided {
+		v.lines = append(v.lines, "void: "+r.VoidReason)
+	}
+	all := table{header: []string{"round", "kind", "candidate_id", "name", "write_in", "votes", "elected"}}
+	for _, rr := range r.Rounds {
+		v.lines = append(v.lines, fmt.Sprintf("round %d (%s, %d seats, declared %s): cast %d, valid %d, blank %d, invalid %d; registered %d, voted %d, round valid %s",
+			rr.Round, rr.Kind, rr.Seats, cell(rr.Declared, true), rr.Cast, rr.Valid, rr.Blank, rr.Invalid, rr.Registered, rr.Voted, cell(rr.RoundValid, true)))
+		t := table{title: fmt.Sprintf("round %d tally", rr.Round), header: all.header[2:]}
+		for _, tv := range rr.Tally {
+			elected := slices.ContainsFunc(rr.Elected, func(m domain.Member) bool { return m.ID == tv.ID })
+			t.add(tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected)
+			all.add(rr.Round, rr.Kind, tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected)
+		}
+		v.tables = append(v.tables, t)
+	}
+	m := table{title: "members", header: []string{"id", "name", "round", "votes"}}
+	for _, mm := range r.Members {
+		m.add(mm.ID, mm.Name, mm.Round, mm.Votes)
+	}
+	v.tables = append(v.tables, m)
+	v.export = &all
+	return v
+}
+
+func (q *queryCmds) reconciliationCmd() *cobra.Command {
+	var election string
+	var round int
+	c := &cobra.Command{
+		Use:   "reconciliation --election E [--round N]",
+		Short: "Reconciliation of an election's ballot boxes: issued, returned, spoiled, flags",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if election == "" {
+				return usageError{errors.New("--election is required")}
+			}
+			p := url.Values{}
+			if round > 0 {
+				p.Set("round", strconv.Itoa(round))
+			}
+			return q.run(cmd, "/api/v1/reconciliation/elections/"+url.PathEscape(election), p, decoded(reconView))
+		},
+	}
+	c.Flags().StringVar(&election, "election", "", "the election's ID (required)")
+	c.Flags().IntVar(&round, "round", 0, "the round (default 1)")
+	return c
+}
+
+func reconView(r projections.ElectionReconciliation) view {
+	t := table{header: []string{"station_id", "mobile", "round", "issued", "returned", "spoiled", "count_closed", "flags"}}
+	for _, b := range r.Boxes {
+		t.add(b.StationID, b.Mobile, b.Round, b.Issued, b.Returned, b.Spoiled, b.CountClosed, b.Flags)
+	}
+	return view{lines: []string{fmt.Sprintf("election %s round %d: issued %d, returned %d, spoiled %d; flagged boxes: %d",
+		r.ElectionID, r.Round, r.Issued, r.Returned, r.Spoiled, len(r.FlaggedBoxes))}, tables: []table{t}}
+}
+
+func (q *queryCmds) auditTrailCmd() *cobra.Command {
+	var in struct {
+		kind, id, actor, region, from, to string
+		after                             uint64
+		limit                             int
+		all                               bool
+	}
+	c := &cobra.Command{
+		Use:   "audit-trail [--kind K --id ID | --actor A | --region R] [--from T] [--to T]",
+		Short: "Audit trail: who recorded what, when, on which aggregate",
+		Example: `  ledger query audit-trail --kind election --id 01J00000000000000000000001
+  ledger query audit-trail --region 2201 --from 2026-05-01 --all --format csv --out audit.csv`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := url.Values{}
+			for k, v := range map[string]string{"kind": in.kind, "id": in.id, "actor": in.actor, "region": in.region} {
+				if v != "" {
+					p.Set(k, v)
+				}
+			}
+			for k, v := range map[string]string{"from": in.from, "to": in.to} {
+				if v != "" {
+					t, err := parseWhen(v)
+					if err != nil {
+						return usageError{fmt.Errorf("--%s: %w", k, err)}
+					}
+					p.Set(k, t.Format("2006-01-02T15:04:05Z07:00"))
+				}
+			}
+			if in.limit > 0 {
+				p.Set("limit", strconv.Itoa(in.limit))
+			}
+			return q.auditPages(cmd, p, in.after, in.all)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&in.kind, "kind", "", "an aggregate kind: election, station, consultation or inspection (with --id)")
+	f.StringVar(&in.id, "id", "", "an aggregate ID (with --kind)")
+	f.StringVar(&in.actor, "actor", "", "an actor")
+	f.StringVar(&in.region, "region", "", "a region code prefix")
+	f.StringVar(&in.from, "from", "", "recorded at or after this time")
+	f.StringVar(&in.to, "to", "", "recorded before this time")
+	f.Uint64Var(&in.after, "after", 0, "resume after this log position")
+	f.IntVar(&in.limit, "limit", 0, "entries per page (default 100, at most 10000)")
+	f.BoolVar(&in.all, "all", false, "follow the pages to the end")
+	return c
+}
+
+// auditPages reads one page, or all of them with all, and shows them as one.
+func (q *queryCmds) auditPages(cmd *cobra.Command, p url.Values, after uint64, all bool) error {
+	format, export, err := q.e.wanted()
+	if err != nil {
+		return err
+	}
+	c, err := q.a.client()
+	if err != nil {
+		return err
+	}
+	var page projections.AuditPage
+	for {
+		if after > 0 {
+			p.Set("after", strconv.FormatUint(after, 10))
+		}
+		var pg projections.AuditPage
+		if err := c.Get(cmd.Context(), "/api/v1/audit/events", p, &pg); err != nil {
+			return q.a.fail(cmd, err)
+		}
+		page.Entries = append(page.Entries, pg.Entries...)
+		page.Next = pg.Next
+		if !all || pg.Next == 0 || len(pg.Entries) == 0 {
+			break
+		}
+		after = pg.Next
+	}
+	if page.Entries == nil {
+		page.Entries = []projections.AuditEntry{}
+	}
+	raw, err := json.Marshal(page)
+	if err != nil {
+		return err
+	}
+	return q.show(cmd, format, export, raw, decoded(auditView))
+}
+
+func auditView(pg projections.AuditPage) view {
+	t := table{header: []string{"position", "recorded_at", "occurred_at", "type", "aggregate_kind", "aggregate_id", "region", "actor", "command_id"}}
+	x := table{header: append(slices.Clone(t.header), "payload")}
+	for _, e := range pg.Entries {
+		t.add(e.Position, e.RecordedAt, e.OccurredAt, e.Type, e.AggregateKind, e.AggregateID, e.Region, e.Actor, e.CommandID)
+		x.add(e.Position, e.RecordedAt, e.OccurredAt, e.Type, e.AggregateKind, e.AggregateID, e.Region, e.Actor, e.CommandID, e.Payload)
+	}
+	v := view{tables: []table{t}, export: &x}
+	if pg.Next != 0 {
+		v.lines = []string{fmt.Sprintf("%d entries; more after position %d (--after %d, or --all)", len(pg.Entries), pg.Next, pg.Next)}
+	}
+	return v
+}
+
+func (q *queryCmds) consultationsCmd() *cobra.Command {
+	var region string
+	c := &cobra.Command{
+		Use:   "consultations --region R",
+		Short: "Consultations of a region with their tasks",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if region == "" {
+				return usageError{errors.New("--region is required")}
+			}
+			return q.run(cmd, "/api/v1/consultations/regions/"+url.PathEscape(region), nil, decoded(func(r projections.ConsultationReport) view {
+				v := consultationsView(r.Consultations)
+				v.tables = append(v.tables, communitiesTable(r.Communities))
+				return v
+			}))
+		},
+	}
+	c.Flags().StringVar(&region, "region", "", "a region code (required)")
+	return c
+}
+
+func consultationsView(cs []projections.ConsultationView) view {
+	t := table{title: "consultations", header: []string{"id", "region", "topic", "participants", "present", "participation_percent",
+		"held", "quorate", "voted", "adopted", "postponed", "opinions", "tasks", "overdue_tasks", "feedback_published"}}
+	for _, c := range cs {
+		t.add(c.ID, c.Region, c.Topic, c.Participants, c.Present, c.ParticipationPercent, c.Held, c.Quorate, c.Voted,
+			c.Adopted, c.Postponed, c.OpinionsRecorded, len(c.Tasks), len(c.OverdueTasks), c.FeedbackPublished)
+	}
+	return view{tables: []table{t}}
+}
+
+func communitiesTable(cs []projections.CommunityConsultations) table {
+	t := table{title: "by community", header: []string{"region", "consultations", "meetings", "resolutions", "adopted", "open_tasks", "overdue_tasks"}}
+	for _, c := range cs {
+		t.add(c.Region, c.Consultations, c.Meetings, c.Resolutions, c.Adopted, c.OpenTasks, c.OverdueTasks)
+	}
+	return t
+}
+
+func (q *queryCmds) consultationCmd() *cobra.Command {
+	var id string
+	c := &cobra.Command{
+		Use:   "consultation --consultation ID",
+		Short: "One consultation and its tasks",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" {
+				return usageError{errors.New("--consultation is required")}
+			}
+			return q.run(cmd, "/api/v1/consultations/"+url.PathEscape(id), nil, decoded(func(c projections.ConsultationView) view {
+				v := consultationsView([]projections.ConsultationView{c})
+				t := table{title: "tasks", header: []string{"task_id", "title", "owner", "deadline", "done", "done_on"}}
+				for _, tk := range c.Tasks {
+					t.add(tk.ID, tk.Title, tk.Owner, string(tk.Deadline), tk.Done, string(tk.DoneOn))
+				}
+				v.tables = append(v.tables, t)
+				return v
+			}))
+		},
+	}
+	c.Flags().StringVar(&id, "consultation", "", "the consultation's ID (required)")
+	return c
+}
+
+func (q *queryCmds) resolutionsCmd() *cobra.Command {
+	var region string
+	c := &cobra.Command{
+		Use:   "resolutions --region R",
+		Short: "Published consultation outcomes per community: meetings, resolutions, adopted",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if region == "" {
+				return usageError{errors.New("--region is required")}
+			}
+			return q.run(cmd, "/api/v1/resolutions/regions/"+url.PathEscape(region), nil, decoded(func(cs []projections.CommunityConsultations) view {
+				return view{tables: []table{communitiesTable(cs)}}
+			}))
+		},
+	}
+	c.Flags().StringVar(&region, "region", "", "a region code (required)")
+	return c
+}
+
+func (q *queryCmds) supervisionCmd() *cobra.Command {
+	var region string
+	c := &cobra.Command{
+		Use:   "supervision --region R",
+		Short: "Inspections, findings and rectification orders of a region",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if region == "" {
+				return usageError{errors.New("--region is required")}
+			}
+			return q.run(cmd, "/api/v1/supervision/regions/"+url.PathEscape(region), nil, decoded(supervisionView))
+		},
+	}
+	c.Flags().StringVar(&region, "region", "", "a region code (required)")
+	return c
+}
+
+func supervisionView(r projections.SupervisionReport) view {
+	t := table{title: "inspections", header: []string{"id", "region", "title", "scope_kind", "scope_id", "open", "findings", "orders", "orders_overdue", "evidence"}}
+	o := table{title: "rectification orders", header: []string{"inspection_id", "order_id", "finding_id", "responsible", "deadline", "reported", "accepted", "rejections", "due", "overdue"}}
+	for _, in := range r.Inspections {
+		overdue := 0
+		for _, od := range in.Orders {
+			if od.Overdue {
+				overdue++
+			}
+			o.add(in.ID, od.ID, od.FindingID, od.Responsible, string(od.Deadline), od.Reported, od.Accepted, od.Rejections, od.Due, od.Overdue)
+		}
+		t.add(in.ID, in.Region, in.Title, in.Scope.Kind, in.Scope.ID, in.Open, len(in.Findings), len(in.Orders), overdue, in.Evidence)
+	}
+	return view{lines: []string{fmt.Sprintf("region %s: %d open, %d closed inspections; %d findings; %d rectifications due, %d overdue",
+		r.Region, r.Open, r.Closed, r.Findings, r.RectificationsDue, r.Overdue)}, tables: []table{t, o}}
+}
+
+func (q *queryCmds) lagCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "lag",
+		Short: "How far each read model is behind the log",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return q.run(cmd, "/api/v1/lag", nil, decoded(func(ls []projections.Lag) view {
+				t := table{header: []string{"name", "checkpoint", "log_position", "behind", "seconds_behind"}}
+				for _, l := range ls {
+					t.add(l.Name, l.Checkpoint, l.LogPosition, l.Behind, l.SecondsBehind)
+				}
+				return view{tables: []table{t}}
+			}))
+		},
+	}
+}
+
+func (q *queryCmds) stateCmd() *cobra.Command {
+	var kind, id, region, at string
+	var position uint64
+	c := &cobra.Command{
+		Use:   "state --kind K --id ID --region R [--position N | --time T]",
+		Short: "An aggregate's state as of a log position or a time (JSON)",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if kind == "" || id == "" || region == "" {
+				return usageError{errors.New("--kind, --id and --region are required")}
+			}
+			p := url.Values{"region": {region}}
+			if position > 0 {
+				p.Set("position", strconv.FormatUint(position, 10))
+			}
+			if at != "" {
+				t, err := parseWhen(at)
+				if err != nil {
+					return usageError{fmt.Errorf("--time: %w", err)}
+				}
+				p.Set("time", t.Format("2006-01-02T15:04:05Z07:00"))
+			}
+			return q.run(cmd, "/api/v1/audit/state/"+url.PathEscape(kind)+"/"+url.PathEscape(id), p, jsonView)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&kind, "kind", "", "election, station, consultation or inspection")
+	f.StringVar(&id, "id", "", "the aggregate's ID")
+	f.StringVar(&region, "region", "", "the aggregate's region code")
+	f.Uint64Var(&position, "position", 0, "as of this log position")
+	f.StringVar(&at, "time", "", "as of this time")
+	return c
+}
+
+func (q *queryCmds) eventCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "event POSITION",
+		Short: "One event of the log by position (JSON)",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := strconv.ParseUint(args[0], 10, 64); err != nil {
+				return usageError{fmt.Errorf("position %q is not a number", args[0])}
+			}
+			return q.run(cmd, "/api/v1/events/"+args[0], nil, jsonView)
+		},
+	}
+}
+
+// jsonView shows an answer that has no table as indented JSON.
+func jsonView(raw []byte) (view, error) {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return view{}, err
+	}
+	return view{lines: []string{buf.String()}}, nil
+}
