@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+
 	"ledger/eventstore"
 	"ledger/eventstore/storetest"
 )
@@ -273,5 +275,29 @@ func TestCorruptStoredEvent(t *testing.T) {
 	var ce *eventstore.CorruptError
 	if !errors.As(err, &ce) || ce.Position != 2 || !errors.Is(err, eventstore.ErrCorrupt) {
 		t.Fatalf("got %v, want corruption at position 2", err)
+	}
+}
+
+// TestIdempotentAfterWindow: a retry after JetStream's duplicate window
+// (here 1s) is answered from Pebble's command index, for a ULID command ID
+// (the fast path skips the lookup only within half the window) and for any
+// other ID; nothing is written twice.
+func TestIdempotentAfterWindow(t *testing.T) {
+	s := openEmbedded(t, t.TempDir(), false)
+	defer s.Close()
+	ids := []string{ulid.Make().String(), "not-a-ulid-command"}
+	first := map[string]eventstore.Result{}
+	for i, id := range ids {
+		first[id] = storetest.MustAppend(t, s, storetest.Agg(i), 0, id, storetest.Event(i))
+	}
+	time.Sleep(1500 * time.Millisecond) // past the window
+	for i, id := range ids {
+		again := storetest.MustAppend(t, s, storetest.Agg(i), 0, id, storetest.Event(i))
+		if !again.Duplicate || again.FirstPosition != first[id].FirstPosition {
+			t.Fatalf("retry of %s after the window: got %+v, want the original position %d", id, again, first[id].FirstPosition)
+		}
+	}
+	if got := len(storetest.ReadAll(t, s)); got != len(ids) {
+		t.Fatalf("log holds %d events, want %d", got, len(ids))
 	}
 }
