@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ledger/app"
 	"ledger/node"
 	"ledger/scenario"
 )
@@ -40,6 +41,11 @@ type Config struct {
 	Events int
 	// Seed selects the scenario. Default 1.
 	Seed uint64
+	// Window is how many commands each recorder of the concurrent run keeps
+	// in flight: the next is submitted once the log holds the previous
+	// (app.Ledger.Submit), and each counts only once durable (Wait).
+	// Default 1: each recorder waits for every command.
+	Window int
 	// Log, when set, receives a line as each part starts.
 	Log func(string)
 }
@@ -54,6 +60,9 @@ func (c *Config) setDefaults() {
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
+	if c.Window <= 0 {
+		c.Window = 1
+	}
 	if c.Log == nil {
 		c.Log = func(string) {}
 	}
@@ -62,6 +71,7 @@ func (c *Config) setDefaults() {
 // Report is the result of a run. Rates are per second; latencies in milliseconds.
 type Report struct {
 	Writers      int    `json:"writers"`
+	Window       int    `json:"window"`
 	Events       int    `json:"events"`
 	PayloadBytes int    `json:"payload_bytes"` // mean size of the ledger's check-in messages, used by the baselines
 	Storage      string `json:"storage"`
@@ -129,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Node.DataDir = dir
 	}
 	cfg.Node.AllowFutureOccurredAt = true
-	rep := &Report{Writers: cfg.Writers, Events: cfg.Events, Storage: "file"}
+	rep := &Report{Writers: cfg.Writers, Window: cfg.Window, Events: cfg.Events, Storage: "file"}
 	if cfg.Node.MemoryStorage {
 		rep.Storage = "memory"
 	}
@@ -173,11 +183,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 		"check-ins come from the scenario's elections, prepared and opened before the clock starts; command IDs carry the recording time",
 		"baselines publish random payloads of the ledger's mean check-in message size (data and headers) into a stream of their own")
 	b.cfg.Log("ledger, 1 recorder")
-	if b.rep.Ledger1, err = b.record(ctx, one, 1, false); err != nil {
+	if b.rep.Ledger1, err = b.record(ctx, one, 1, 1, false); err != nil {
 		return err
 	}
 	b.cfg.Log(fmt.Sprintf("ledger, %d recorders", b.cfg.Writers))
-	if b.rep.LedgerN, err = b.record(ctx, many, b.cfg.Writers, true); err != nil {
+	if b.rep.LedgerN, err = b.record(ctx, many, b.cfg.Writers, b.cfg.Window, true); err != nil {
 		return err
 	}
 	if err := b.baselines(ctx); err != nil {
@@ -238,8 +248,10 @@ func interleave(queues [][]scenario.Step, n int) []scenario.Step {
 	return out
 }
 
-// record executes steps with w recorders and measures each command.
-func (b *bench) record(ctx context.Context, steps []scenario.Step, w int, sampleLag bool) (Throughput, error) {
+// record executes steps with w recorders, each keeping up to window
+// commands in flight, and measures each command from its submission to
+// its durability.
+func (b *bench) record(ctx context.Context, steps []scenario.Step, w, window int, sampleLag bool) (Throughput, error) {
 	lat := make([]time.Duration, len(steps))
 	var next atomic.Int64
 	var firstErr error
@@ -250,19 +262,45 @@ func (b *bench) record(ctx context.Context, steps []scenario.Step, w int, sample
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
+	fail := func(err error) { once.Do(func() { firstErr = fmt.Errorf("benchmark: check-in: %w", err) }) }
 	for range w {
 		wg.Go(func() {
+			type inflight struct {
+				i     int
+				start time.Time
+				p     *app.Pending
+			}
+			var queue []inflight
+			wait := func(f inflight) bool {
+				_, err := f.p.Wait(ctx)
+				lat[f.i] = time.Since(f.start)
+				if err != nil {
+					fail(err)
+				}
+				return err == nil
+			}
+			defer func() {
+				for _, f := range queue {
+					wait(f)
+				}
+			}()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(steps) || ctx.Err() != nil {
 					return
 				}
 				t := time.Now()
-				_, err := b.n.Ledger.Execute(ctx, steps[i].Cmd, steps[i].Meta)
-				lat[i] = time.Since(t)
+				p, err := b.n.Ledger.Submit(ctx, steps[i].Cmd, steps[i].Meta)
 				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("benchmark: check-in: %w", err) })
+					fail(err)
 					return
+				}
+				queue = append(queue, inflight{i, t, p})
+				if len(queue) >= window {
+					if !wait(queue[0]) {
+						return
+					}
+					queue = queue[1:]
 				}
 			}
 		})

@@ -29,10 +29,11 @@ func (s *Store) startIngest(cp checkpoint) error {
 	if err != nil {
 		return err
 	}
-	msgs := make(chan jetstream.Msg, 2*maxGroup)
+	msgs := make(chan decoded, 2*maxGroup)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
+		d := decode(m) // on the client's delivery goroutine, beside the ingest loop
 		select {
-		case msgs <- m:
+		case msgs <- d:
 		case <-ctx.Done():
 		}
 	}, jetstream.PullMaxMessages(maxGroup))
@@ -55,8 +56,26 @@ func (s *Store) markReady(ctx context.Context, target uint64) {
 	}
 }
 
-func (s *Store) ingestLoop(ctx context.Context, msgs <-chan jetstream.Msg, kick chan<- struct{}) {
-	group := make([]jetstream.Msg, 0, maxGroup)
+// decoded is a stream message decoded into its events (or why not).
+type decoded struct {
+	seq    uint64
+	events []Envelope
+	err    error // the message is not a ledger record
+	meta   error // the delivery had no JetStream metadata
+}
+
+func decode(m jetstream.Msg) decoded {
+	meta, err := m.Metadata()
+	if err != nil {
+		return decoded{meta: err}
+	}
+	d := decoded{seq: meta.Sequence.Stream}
+	d.events, d.err = DecodeMessage(m.Headers(), m.Data(), d.seq)
+	return d
+}
+
+func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}) {
+	group := make([]decoded, 0, maxGroup)
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,25 +135,23 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 
 // applyGroup writes one group of messages, their indexes, the Appliers'
 // changes and the checkpoint in one Pebble batch.
-func (s *Store) applyGroup(group []jetstream.Msg) error {
+func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
 	var all []Envelope
 	buf := make([]byte, 0, 1024)
 	for _, m := range group {
-		meta, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("eventstore: message metadata: %w", err)
+		if m.meta != nil {
+			return fmt.Errorf("eventstore: message metadata: %w", m.meta)
 		}
-		seq := meta.Sequence.Stream
+		seq, events := m.seq, m.events
 		if seq <= cp.Seq {
 			continue // delivered again after a consumer reset
 		}
-		events, err := DecodeMessage(m.Headers(), m.Data(), seq)
-		if err != nil {
+		if m.err != nil {
 			s.stats.BadMessages.Add(1)
-			s.log.Error("undecodable message in stream", "seq", seq, "err", err)
+			s.log.Error("undecodable message in stream", "seq", seq, "err", m.err)
 		}
 		for i := range events {
 			cp.Position++

@@ -16,6 +16,7 @@ func init() { subcommands = append(subcommands, newBenchCmd) }
 
 type benchOptions struct {
 	writers int
+	window  int
 	events  int
 	seed    uint64
 	json    bool
@@ -43,6 +44,7 @@ under --data and removed afterwards):
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.writers, "writers", 64, "concurrent recorders and synchronous publishers")
+	f.IntVar(&o.window, "window", 1, "commands each recorder keeps in flight (pipelined: the next is submitted once the log holds the previous; each counts only once durable)")
 	f.IntVar(&o.events, "events", 100_000, "check-ins recorded by the concurrent run, and messages per baseline")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the scenario the check-ins come from")
 	f.BoolVar(&o.json, "json", false, "print JSON instead of a table")
@@ -56,7 +58,7 @@ func runBench(cmd *cobra.Command, g *globals, o *benchOptions) error {
 	if !cmd.Flags().Changed("log-level") {
 		g.logLevel = "warn"
 	}
-	cfg := benchmark.Config{Node: g.nodeConfig(), Writers: o.writers, Events: o.events, Seed: o.seed}
+	cfg := benchmark.Config{Node: g.nodeConfig(), Writers: o.writers, Events: o.events, Seed: o.seed, Window: o.window}
 	cfg.Node.DataDir = ""
 	if cmd.Flags().Changed("data") {
 		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
@@ -94,7 +96,11 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 	row("JetStream publish, async", r.AsyncPublish)
 	row(fmt.Sprintf("JetStream publish, sync x%d", r.Writers), r.SyncPublish)
 	row("ledger, 1 recorder", r.Ledger1)
-	row(fmt.Sprintf("ledger, %d recorders", r.Writers), r.LedgerN)
+	label := fmt.Sprintf("ledger, %d recorders", r.Writers)
+	if r.Window > 1 {
+		label += fmt.Sprintf(", %d in flight each", r.Window)
+	}
+	row(label, r.LedgerN)
 	row("rebuild Pebble from JetStream", r.RebuildFromJetStream)
 	row("rebuild read models", r.RebuildReadModels)
 	row("audit verify", r.AuditVerify)
