@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -179,20 +180,8 @@ func seriesView(ps []projections.SeriesPoint) view {
 }
 
 func (q *queryCmds) resultsCmd() *cobra.Command {
-	var election string
-	c := &cobra.Command{
-		Use:   "results --election E",
-		Short: "Results of an election: every round's tally, the members elected, announced/certified",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if election == "" {
-				return usageError{errors.New("--election is required")}
-			}
-			return q.run(cmd, "/api/v1/results/elections/"+url.PathEscape(election), nil, decoded(resultsView))
-		},
-	}
-	c.Flags().StringVar(&election, "election", "", "the election's ID (required)")
-	return c
+	return q.oneFlagCmd("results", "election", "the election's ID", "/api/v1/results/elections/",
+		"Results of an election: every round's tally, the members elected, announced/certified", decoded(resultsView))
 }
 
 func resultsView(r projections.ElectionResults) view {
@@ -354,24 +343,12 @@ func auditView(pg projections.AuditPage) view {
 }
 
 func (q *queryCmds) consultationsCmd() *cobra.Command {
-	var region string
-	c := &cobra.Command{
-		Use:   "consultations --region R",
-		Short: "Consultations of a region with their tasks",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if region == "" {
-				return usageError{errors.New("--region is required")}
-			}
-			return q.run(cmd, "/api/v1/consultations/regions/"+url.PathEscape(region), nil, decoded(func(r projections.ConsultationReport) view {
-				v := consultationsView(r.Consultations)
-				v.tables = append(v.tables, communitiesTable(r.Communities))
-				return v
-			}))
-		},
-	}
-	c.Flags().StringVar(&region, "region", "", "a region code (required)")
-	return c
+	return q.oneFlagCmd("consultations", "region", "a region code", "/api/v1/consultations/regions/",
+		"Consultations of a region with their tasks", decoded(func(r projections.ConsultationReport) view {
+			v := consultationsView(r.Consultations)
+			v.tables = append(v.tables, communitiesTable(r.Communities))
+			return v
+		}))
 }
 
 func consultationsView(cs []projections.ConsultationView) view {
@@ -393,63 +370,45 @@ func communitiesTable(cs []projections.CommunityConsultations) table {
 }
 
 func (q *queryCmds) consultationCmd() *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "consultation --consultation ID",
-		Short: "One consultation and its tasks",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if id == "" {
-				return usageError{errors.New("--consultation is required")}
+	return q.oneFlagCmd("consultation", "consultation", "the consultation's ID", "/api/v1/consultations/",
+		"One consultation and its tasks", decoded(func(c projections.ConsultationView) view {
+			v := consultationsView([]projections.ConsultationView{c})
+			t := table{title: "tasks", header: []string{"task_id", "title", "owner", "deadline", "done", "done_on"}}
+			for _, tk := range c.Tasks {
+				t.add(tk.ID, tk.Title, tk.Owner, string(tk.Deadline), tk.Done, string(tk.DoneOn))
 			}
-			return q.run(cmd, "/api/v1/consultations/"+url.PathEscape(id), nil, decoded(func(c projections.ConsultationView) view {
-				v := consultationsView([]projections.ConsultationView{c})
-				t := table{title: "tasks", header: []string{"task_id", "title", "owner", "deadline", "done", "done_on"}}
-				for _, tk := range c.Tasks {
-					t.add(tk.ID, tk.Title, tk.Owner, string(tk.Deadline), tk.Done, string(tk.DoneOn))
-				}
-				v.tables = append(v.tables, t)
-				return v
-			}))
-		},
-	}
-	c.Flags().StringVar(&id, "consultation", "", "the consultation's ID (required)")
-	return c
+			v.tables = append(v.tables, t)
+			return v
+		}))
 }
 
 func (q *queryCmds) resolutionsCmd() *cobra.Command {
-	var region string
-	c := &cobra.Command{
-		Use:   "resolutions --region R",
-		Short: "Published consultation outcomes per community: meetings, resolutions, adopted",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if region == "" {
-				return usageError{errors.New("--region is required")}
-			}
-			return q.run(cmd, "/api/v1/resolutions/regions/"+url.PathEscape(region), nil, decoded(func(cs []projections.CommunityConsultations) view {
-				return view{tables: []table{communitiesTable(cs)}}
-			}))
-		},
-	}
-	c.Flags().StringVar(&region, "region", "", "a region code (required)")
-	return c
+	return q.oneFlagCmd("resolutions", "region", "a region code", "/api/v1/resolutions/regions/",
+		"Published consultation outcomes per community: meetings, resolutions, adopted",
+		decoded(func(cs []projections.CommunityConsultations) view { return view{tables: []table{communitiesTable(cs)}} }))
 }
 
 func (q *queryCmds) supervisionCmd() *cobra.Command {
-	var region string
+	return q.oneFlagCmd("supervision", "region", "a region code", "/api/v1/supervision/regions/",
+		"Inspections, findings and rectification orders of a region", decoded(supervisionView))
+}
+
+// oneFlagCmd is a query that names its subject with one required flag and
+// reads prefix + the flag's value.
+func (q *queryCmds) oneFlagCmd(name, flag, what, prefix, short string, render func([]byte) (view, error)) *cobra.Command {
+	var value string
 	c := &cobra.Command{
-		Use:   "supervision --region R",
-		Short: "Inspections, findings and rectification orders of a region",
+		Use:   fmt.Sprintf("%s --%s %s", name, flag, strings.ToUpper(flag[:1])),
+		Short: short,
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if region == "" {
-				return usageError{errors.New("--region is required")}
+			if value == "" {
+				return usageError{fmt.Errorf("--%s is required", flag)}
 			}
-			return q.run(cmd, "/api/v1/supervision/regions/"+url.PathEscape(region), nil, decoded(supervisionView))
+			return q.run(cmd, prefix+url.PathEscape(value), nil, render)
 		},
 	}
-	c.Flags().StringVar(&region, "region", "", "a region code (required)")
+	c.Flags().StringVar(&value, flag, "", what+" (required)")
 	return c
 }
 
