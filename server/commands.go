@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/app"
+	"ledger/client"
 	"ledger/domain"
 	"ledger/eventstore"
 )
@@ -45,24 +46,8 @@ type CommandResponse struct {
 }
 
 // Event is a recorded event as the API shows it: the envelope with its
-// payload as JSON.
-type Event struct {
-	Position      uint64          `json:"position"`
-	EventID       string          `json:"event_id"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schema_version"`
-	AggregateKind string          `json:"aggregate_kind"`
-	AggregateID   string          `json:"aggregate_id"`
-	Version       uint64          `json:"version"`
-	Region        string          `json:"region"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	OccurredAt    time.Time       `json:"occurred_at,omitzero"`
-	Actor         string          `json:"actor,omitempty"`
-	CommandID     string          `json:"command_id"`
-	Payload       json.RawMessage `json:"payload"`
-	PrevHash      string          `json:"prev_hash"`
-	Hash          string          `json:"hash"`
-}
+// payload as JSON. The client package holds the wire type.
+type Event = client.Event
 
 func eventOf(e eventstore.Envelope) Event {
 	return Event{Position: e.Position, EventID: e.EventID, Type: e.Type, SchemaVersion: e.SchemaVersion,
