@@ -12,6 +12,7 @@ import (
 
 	"ledger/domain"
 	"ledger/eventstore"
+	"ledger/internal/bounded"
 )
 
 // Store is what the command path needs of the event store.
@@ -55,7 +56,7 @@ type Config struct {
 type Ledger struct {
 	store Store
 	cfg   Config
-	cache cache
+	cache *cache
 	locks [4096]sync.RWMutex
 	seed  maphash.Seed
 }
@@ -75,7 +76,7 @@ func New(store Store, cfg Config) *Ledger {
 		cfg.MaxFuture = 5 * time.Minute
 	}
 	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed()}
-	l.cache.init(cfg.CacheSize)
+	l.cache = bounded.New[domain.AggregateRef, entry](cfg.CacheSize)
 	return l
 }
 
@@ -130,7 +131,7 @@ func (l *Ledger) Submit(ctx context.Context, cmd domain.Command, meta Meta) (*Pe
 		if !errors.Is(err, eventstore.ErrConflict) {
 			return p, err
 		}
-		l.cache.drop(ref) // another process wrote: reload and decide again
+		l.cache.Delete(ref) // another process wrote: reload and decide again
 	}
 	return nil, err
 }
@@ -170,13 +171,13 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 		return nil, err
 	}
 	if p.Version == 0 || p.Version != ent.version+uint64(len(events)) {
-		l.cache.drop(ref) // a duplicate: the cached state may not hold it
+		l.cache.Delete(ref) // a duplicate: the cached state may not hold it
 	} else {
 		for _, ev := range events {
 			ent.state = domain.Evolve(ent.state, ev)
 		}
 		ent.version = p.Version
-		l.cache.put(ref, ent)
+		l.cache.Put(ref, ent)
 	}
 	return &Pending{ref: ref, pending: p}, nil
 }
@@ -218,7 +219,7 @@ func (l *Ledger) State(ctx context.Context, ref domain.AggregateRef) (domain.Sta
 }
 
 func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, error) {
-	if ent, ok := l.cache.get(ref); ok {
+	if ent, ok := l.cache.Get(ref); ok {
 		return ent, nil
 	}
 	st, version, err := l.load(ctx, ref)
@@ -226,7 +227,7 @@ func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, err
 		return entry{}, err
 	}
 	ent := entry{state: st, version: version}
-	l.cache.put(ref, ent)
+	l.cache.Put(ref, ent)
 	return ent, nil
 }
 

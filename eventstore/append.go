@@ -194,19 +194,19 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(h.Seq, 10)}
 	ack, err := s.await(ctx, m)
 	if err != nil {
-		s.heads.drop(key)
+		s.heads.Delete(key)
 		if isWrongLastSeq(err) {
 			return nil, 0, s.conflictAfterReload(ctx, agg, expected)
 		}
 		return nil, 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
 	}
 	if ack.Duplicate {
-		s.heads.drop(key)
+		s.heads.Delete(key)
 		s.stats.Duplicates.Add(1)
 		return nil, ack.Sequence, nil
 	}
 	last := &events[len(events)-1]
-	s.heads.put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region})
+	s.heads.Put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region})
 	s.stats.Appended.Add(uint64(len(events)))
 	return events, ack.Sequence, nil
 }
@@ -272,7 +272,7 @@ func (s *Store) seal(agg Aggregate, h head, meta Meta, data []EventData) []Envel
 // head returns an aggregate's head: from the cache, else from JetStream
 // (the log of record).
 func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
-	if h, ok := s.heads.get(agg.String()); ok {
+	if h, ok := s.heads.Get(agg.String()); ok {
 		return h, nil
 	}
 	raw, err := s.stream.GetLastMsgForSubject(ctx, Subject(s.cfg.SubjectPrefix, agg))
@@ -288,7 +288,7 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 	}
 	last := events[len(events)-1]
 	h := head{Version: last.Version, Seq: raw.Sequence, Hash: last.Hash, Region: last.Region}
-	s.heads.put(agg.String(), h)
+	s.heads.Put(agg.String(), h)
 	return h, nil
 }
 

@@ -192,7 +192,7 @@ func (s *Store) applyGroup(group []decoded) error {
 // follows its aggregate's chain.
 func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
 	key := e.Aggregate().String()
-	prev, ok := s.chain.get(key)
+	prev, ok := s.chain.Get(key)
 	if !ok {
 		prev = s.batchHead(b, e.AggregateKind, e.AggregateID)
 	}
@@ -206,7 +206,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
 	pos := u64key(0, e.Position)[1:]
 	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
 	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
-	s.chain.put(key, h)
+	s.chain.Put(key, h)
 	_ = b.Set(headKey(e.AggregateKind, e.AggregateID), h.encode(), nil)
 	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
 	if e.Actor != "" {

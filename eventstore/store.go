@@ -17,6 +17,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"ledger/internal/bounded"
 )
 
 // Config configures a Store. The zero value of every field means its default.
@@ -117,8 +119,8 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads    headCache                       // appender side: the head each append follows
-	chain    headCache                       // ingest side: the head each ingested event must follow
+	heads    *bounded.Map[string, head]      // appender side: the head each append follows
+	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
@@ -148,8 +150,8 @@ type Stats struct {
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.setDefaults()
 	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
-	s.heads.init(cfg.HeadCache)
-	s.chain.init(cfg.HeadCache)
+	s.heads = bounded.New[string, head](cfg.HeadCache)
+	s.chain = bounded.New[string, head](cfg.HeadCache)
 	s.applied.init()
 	s.durable.init()
 	if err := s.open(ctx); err != nil {
@@ -411,60 +413,6 @@ func (p *progress) wait(ctx context.Context, done func(checkpoint) bool, stopped
 		case <-ch:
 		}
 	}
-}
-
-// headCache is a bounded map of aggregate heads; when a shard is full an
-// arbitrary entry leaves.
-type headCache struct {
-	shards [64]struct {
-		sync.Mutex
-		m map[string]head
-	}
-	per  int
-	seed maphash.Seed
-}
-
-func (c *headCache) init(size int) {
-	c.per = max(size/len(c.shards), 1)
-	c.seed = maphash.MakeSeed()
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]head)
-	}
-}
-
-func (c *headCache) shard(key string) *struct {
-	sync.Mutex
-	m map[string]head
-} {
-	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
-}
-
-func (c *headCache) get(key string) (head, bool) {
-	sh := c.shard(key)
-	sh.Lock()
-	defer sh.Unlock()
-	h, ok := sh.m[key]
-	return h, ok
-}
-
-func (c *headCache) put(key string, h head) {
-	sh := c.shard(key)
-	sh.Lock()
-	defer sh.Unlock()
-	if _, ok := sh.m[key]; !ok && len(sh.m) >= c.per {
-		for k := range sh.m {
-			delete(sh.m, k)
-			break
-		}
-	}
-	sh.m[key] = h
-}
-
-func (c *headCache) drop(key string) {
-	sh := c.shard(key)
-	sh.Lock()
-	delete(sh.m, key)
-	sh.Unlock()
 }
 
 // quietLogger drops Pebble's informational logs but keeps fatal ones.
