@@ -1,0 +1,386 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"ledger/audit"
+)
+
+// Files of a backup directory (see [Backup]).
+const (
+	ManifestFile = "manifest.json"   // what the backup holds (BackupInfo)
+	PebbleDir    = "pebble"          // a Pebble checkpoint of the node's copy
+	StreamFile   = "stream.snapshot" // the JetStream stream snapshot (s2-compressed tar, as the JS API sends it)
+)
+
+// secretFiles are the files of a data directory a backup copies besides
+// Pebble and the stream: the checkpoint signing key and its public half,
+// the first admin token and the downstream NATS users (token records live
+// in Pebble). Missing ones are skipped.
+var secretFiles = []string{audit.SignerKeyFile, audit.VerifierKeyFile, "admin.token", NATSUsersFile}
+
+// BackupInfo describes a backup; it is written to ManifestFile.
+type BackupInfo struct {
+	CreatedAt time.Time `json:"created_at"`
+	Origin    string    `json:"origin"`
+	// Stream is the stream's configuration and state as JetStream
+	// reported them at the snapshot; Restore sends them back.
+	Stream      json.RawMessage `json:"stream_config"`
+	StreamState json.RawMessage `json:"stream_state"`
+	StreamBytes int64           `json:"stream_bytes"`
+	// Position is the last event the Pebble checkpoint holds.
+	Position uint64 `json:"position"`
+	// TreeSize and Root are the Merkle tree of the Pebble checkpoint.
+	TreeSize uint64   `json:"tree_size"`
+	Root     string   `json:"root"`
+	Files    []string `json:"files"`
+}
+
+// ErrNotEmpty is returned by Backup and Restore when the target directory
+// already holds files: neither overwrites anything.
+var ErrNotEmpty = errors.New("node: target directory is not empty")
+
+// Backup writes a copy of node n into dir (created, mode 0700; it must not
+// exist or be empty): a Pebble checkpoint first, then a snapshot of the
+// JetStream stream taken through the JetStream API (so it works the same
+// embedded and against a cluster), the key and token files, and
+// ManifestFile. The stream is snapshotted after Pebble, so it holds at
+// least what the checkpoint holds; after a restore ingest takes the
+// difference from the stream. The node must have caught up (Ready);
+// backing up a node that serves writes is consistent too, but the data
+// directory is locked by a running "ledger serve", so the command line
+// backs up a stopped node.
+func Backup(ctx context.Context, n *Node, dir string) (BackupInfo, error) {
+	if err := emptyDir(dir); err != nil {
+		return BackupInfo{}, err
+	}
+	select {
+	case <-n.Store.Ready():
+	case <-ctx.Done():
+		return BackupInfo{}, ctx.Err()
+	}
+	info := BackupInfo{CreatedAt: time.Now().UTC(), Origin: n.Config.Origin}
+	if err := n.Store.DB().Checkpoint(filepath.Join(dir, PebbleDir), pebble.WithFlushedWAL()); err != nil {
+		return info, fmt.Errorf("node: pebble checkpoint: %w", err)
+	}
+	if err := checkpointInfo(filepath.Join(dir, PebbleDir), &info); err != nil {
+		return info, err
+	}
+	if err := snapshotStream(ctx, n.Store.Conn(), n.Store.StreamName(), filepath.Join(dir, StreamFile), &info); err != nil {
+		return info, err
+	}
+	files, err := copyFiles(n.Config.DataDir, dir, secretFiles)
+	if err != nil {
+		return info, err
+	}
+	info.Files = files
+	return info, writeManifest(dir, info)
+}
+
+// checkpointInfo opens the Pebble checkpoint read-only and records its
+// durable position and Merkle root.
+func checkpointInfo(dir string, info *BackupInfo) error {
+	db, err := pebble.Open(dir, &pebble.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("node: open pebble checkpoint: %w", err)
+	}
+	defer db.Close()
+	tree, err := audit.NewTree(db)
+	if err != nil {
+		return err
+	}
+	info.TreeSize = tree.Size()
+	if info.TreeSize > 0 {
+		root, err := tree.Root(info.TreeSize)
+		if err != nil {
+			return fmt.Errorf("node: merkle root of the checkpoint: %w", err)
+		}
+		info.Root = hex.EncodeToString(root)
+	}
+	info.Position = info.TreeSize
+	return nil
+}
+
+// snapshotStream asks JetStream for a snapshot of stream and writes its
+// chunks to file, acknowledging each (the API's flow control).
+func snapshotStream(ctx context.Context, nc *nats.Conn, stream, file string, info *BackupInfo) error {
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return fmt.Errorf("node: snapshot subscribe: %w", err)
+	}
+	defer sub.Unsubscribe()
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		return err
+	}
+	req, _ := json.Marshal(server.JSApiStreamSnapshotRequest{DeliverSubject: inbox, NoConsumers: true, ChunkSize: 256 << 10})
+	var resp server.JSApiStreamSnapshotResponse
+	if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamSnapshotT, stream), req, &resp); err != nil {
+		return fmt.Errorf("node: snapshot stream %s: %w", stream, err)
+	}
+	info.Stream, _ = json.Marshal(resp.Config)
+	info.StreamState, _ = json.Marshal(resp.State)
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return fmt.Errorf("node: snapshot chunk: %w", err)
+		}
+		if len(m.Data) == 0 { // the end: a status header, 204 when complete
+			if st := m.Header.Get("Status"); st != "" && st != "204" {
+				return fmt.Errorf("node: snapshot of %s failed: %s %s", stream, st, m.Header.Get("Description"))
+			}
+			break
+		}
+		if _, err := w.Write(m.Data); err != nil {
+			return fmt.Errorf("node: write snapshot: %w", err)
+		}
+		info.StreamBytes += int64(len(m.Data))
+		if m.Reply != "" {
+			if err := m.Respond(nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// jsRequest sends a JetStream API request and decodes its response,
+// turning an API error into a Go error.
+func jsRequest(ctx context.Context, nc *nats.Conn, subject string, req []byte, resp any) error {
+	m, err := nc.RequestWithContext(ctx, subject, req)
+	if err != nil {
+		return err
+	}
+	var apiErr struct {
+		Error *server.ApiError `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &apiErr); err != nil {
+		return fmt.Errorf("bad JetStream API response: %w", err)
+	}
+	if apiErr.Error != nil {
+		return fmt.Errorf("JetStream API: %s (code %d)", apiErr.Error.Description, apiErr.Error.ErrCode)
+	}
+	return json.Unmarshal(m.Data, resp)
+}
+
+// ReadBackupInfo reads the manifest of a backup directory.
+func ReadBackupInfo(dir string) (BackupInfo, error) {
+	var info BackupInfo
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return info, fmt.Errorf("node: not a backup: %w", err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("node: %s: %w", ManifestFile, err)
+	}
+	return info, nil
+}
+
+// Restore makes cfg.DataDir (which must not exist or be empty) a copy of
+// the backup in from: the Pebble checkpoint, the key and token files, and
+// the stream, restored through the JetStream API into the embedded server
+// of the new directory, or, with cfg.NATSURL, into that cluster (with 3
+// replicas) unless the stream already exists there (then the cluster's
+// stream is the log of record and the node catches up from it). Open the
+// node afterwards as usual; "ledger audit verify" checks the result.
+func Restore(ctx context.Context, from string, cfg Config) (BackupInfo, error) {
+	info, err := ReadBackupInfo(from)
+	if err != nil {
+		return info, err
+	}
+	if err := cfg.setDefaults(); err != nil {
+		return info, err
+	}
+	if err := emptyDir(cfg.DataDir); err != nil {
+		return info, err
+	}
+	if err := copyTree(filepath.Join(from, PebbleDir), filepath.Join(cfg.DataDir, PebbleDir)); err != nil {
+		return info, fmt.Errorf("node: restore pebble: %w", err)
+	}
+	if _, err := copyFiles(from, cfg.DataDir, info.Files); err != nil {
+		return info, err
+	}
+	nc, stop, err := restoreConn(cfg)
+	if err != nil {
+		return info, err
+	}
+	defer stop()
+	return info, restoreStream(ctx, nc, filepath.Join(from, StreamFile), info, cfg.NATSURL != "")
+}
+
+// restoreConn connects to the cluster of cfg, or starts the embedded
+// server of cfg.DataDir (no client port) and connects in-process.
+func restoreConn(cfg Config) (*nats.Conn, func(), error) {
+	opts := append([]nats.Option{nats.Name("ledger-restore")}, cfg.NATSOptions...)
+	if cfg.NATSURL != "" {
+		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("node: connect to NATS: %w", err)
+		}
+		return nc, nc.Close, nil
+	}
+	ns, err := server.NewServer(&server.Options{ServerName: "ledger", JetStream: true, DontListen: true,
+		StoreDir: filepath.Join(cfg.DataDir, "jetstream"), NoSigs: true, NoLog: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: embedded NATS: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, nil, errors.New("node: embedded NATS did not start")
+	}
+	nc, err := nats.Connect(ns.ClientURL(), append(opts, nats.InProcessServer(ns))...)
+	if err != nil {
+		ns.Shutdown()
+		return nil, nil, fmt.Errorf("node: connect to embedded NATS: %w", err)
+	}
+	return nc, func() { nc.Close(); ns.Shutdown(); ns.WaitForShutdown() }, nil
+}
+
+// restoreStream sends the snapshot in file to JetStream, each chunk as a
+// request (the API acknowledges each), then an empty message to finish.
+func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupInfo, cluster bool) error {
+	var req server.JSApiStreamRestoreRequest
+	if err := json.Unmarshal(info.Stream, &req.Config); err != nil {
+		return fmt.Errorf("node: stream config in manifest: %w", err)
+	}
+	if err := json.Unmarshal(info.StreamState, &req.State); err != nil {
+		return fmt.Errorf("node: stream state in manifest: %w", err)
+	}
+	if cluster {
+		req.Config.Replicas = 3
+		var existing server.JSApiStreamInfoResponse
+		if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamInfoT, req.Config.Name), nil, &existing); err == nil {
+			return nil // the cluster holds the log of record already
+		}
+	}
+	body, _ := json.Marshal(req)
+	var resp server.JSApiStreamRestoreResponse
+	if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamRestoreT, req.Config.Name), body, &resp); err != nil {
+		return fmt.Errorf("node: restore stream %s: %w", req.Config.Name, err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return sendChunks(ctx, nc, resp.DeliverSubject, f)
+}
+
+func sendChunks(ctx context.Context, nc *nats.Conn, subject string, r io.Reader) error {
+	chunk := make([]byte, 256<<10)
+	for {
+		n, err := io.ReadFull(r, chunk)
+		if n > 0 {
+			if _, rerr := nc.RequestWithContext(ctx, subject, chunk[:n]); rerr != nil {
+				return fmt.Errorf("node: restore chunk: %w", rerr)
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	var done server.JSApiStreamCreateResponse
+	if err := jsRequest(ctx, nc, subject, nil, &done); err != nil {
+		return fmt.Errorf("node: finish restore: %w", err)
+	}
+	return nil
+}
+
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w: %s", ErrNotEmpty, dir)
+	}
+	return os.MkdirAll(dir, 0o700)
+}
+
+// copyFiles copies the named files that exist from one directory to
+// another (mode 0600) and returns the names copied.
+func copyFiles(from, to string, names []string) ([]string, error) {
+	var done []string
+	for _, name := range names {
+		err := copyFile(filepath.Join(from, name), filepath.Join(to, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return done, fmt.Errorf("node: copy %s: %w", name, err)
+		}
+		done = append(done, name)
+	}
+	return done, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// copyTree copies a directory of plain files (a Pebble checkpoint).
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		return copyFile(p, filepath.Join(to, rel))
+	})
+}
+
+func writeManifest(dir string, info BackupInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o600)
+}
