@@ -57,6 +57,11 @@ type Ledger struct {
 	store Store
 	cfg   Config
 	cache *cache
+	// loading holds the loads in flight, so that commands reading one
+	// aggregate at once (after a restart, every check-in of an election
+	// reads the election) share a single load.
+	loadMu  sync.Mutex
+	loading map[domain.AggregateRef]*load
 	locks [4096]sync.RWMutex
 	seed  maphash.Seed
 }
@@ -75,7 +80,7 @@ func New(store Store, cfg Config) *Ledger {
 	if cfg.MaxFuture == 0 {
 		cfg.MaxFuture = 5 * time.Minute
 	}
-	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed()}
+	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed(), loading: map[domain.AggregateRef]*load{}}
 	l.cache = bounded.New[domain.AggregateRef, entry](cfg.CacheSize)
 	return l
 }
@@ -218,17 +223,42 @@ func (l *Ledger) State(ctx context.Context, ref domain.AggregateRef) (domain.Sta
 	return st, version, err
 }
 
+// load is one load of an aggregate's state in flight.
+type load struct {
+	done chan struct{}
+	ent  entry
+	err  error
+}
+
 func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, error) {
 	if ent, ok := l.cache.Get(ref); ok {
 		return ent, nil
 	}
-	st, version, err := l.load(ctx, ref)
-	if err != nil {
-		return entry{}, err
+	l.loadMu.Lock()
+	c, inFlight := l.loading[ref]
+	if !inFlight {
+		c = &load{done: make(chan struct{})}
+		l.loading[ref] = c
 	}
-	ent := entry{state: st, version: version}
-	l.cache.Put(ref, ent)
-	return ent, nil
+	l.loadMu.Unlock()
+	if inFlight {
+		select {
+		case <-c.done:
+			return c.ent, c.err
+		case <-ctx.Done():
+			return entry{}, ctx.Err()
+		}
+	}
+	st, version, err := l.load(ctx, ref)
+	c.ent, c.err = entry{state: st, version: version}, err
+	if err == nil {
+		l.cache.Put(ref, c.ent)
+	}
+	l.loadMu.Lock()
+	delete(l.loading, ref)
+	l.loadMu.Unlock()
+	close(c.done)
+	return c.ent, c.err
 }
 
 // load folds an aggregate's events from the store into a fresh state.

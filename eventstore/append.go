@@ -47,6 +47,11 @@ var (
 	ErrInvalid  = errors.New("eventstore: invalid append")
 )
 
+// ErrPublishTimeout means JetStream did not acknowledge a command in time
+// (a server or stream leader lost mid-publish). The command may or may not
+// be recorded; a retry with the same command ID is safe.
+var ErrPublishTimeout = errors.New("eventstore: no acknowledgement from JetStream")
+
 // ConflictError is returned when the expected version is stale. It carries
 // the aggregate's current version, so a caller can reload and retry. It
 // matches ErrConflict.
@@ -216,6 +221,8 @@ func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, erro
 	if err != nil {
 		return nil, err
 	}
+	timer := time.NewTimer(s.cfg.PublishTimeout)
+	defer timer.Stop()
 	select {
 	case ack := <-fut.Ok():
 		return ack, nil
@@ -223,6 +230,8 @@ func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, erro
 		return nil, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, fmt.Errorf("%w after %v (the outcome is unknown: retry with the same command ID)", ErrPublishTimeout, s.cfg.PublishTimeout)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
@@ -36,7 +37,7 @@ func (s *Store) startIngest(cp checkpoint) error {
 		case msgs <- d:
 		case <-ctx.Done():
 		}
-	}, jetstream.PullMaxMessages(maxGroup))
+	}, jetstream.PullMaxMessages(maxGroup), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("eventstore: consume: %w", err)
 	}

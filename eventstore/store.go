@@ -60,6 +60,11 @@ type Config struct {
 	HeadCache int
 	// Now is the clock for recorded-at. Default time.Now.
 	Now func() time.Time
+	// PublishTimeout bounds the wait for JetStream's acknowledgement of
+	// one command (a server or leader lost mid-publish never answers).
+	// After it the outcome is unknown: retry with the same command ID.
+	// Default 10s.
+	PublishTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -86,6 +91,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 10 * time.Second
 	}
 }
 

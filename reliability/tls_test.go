@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,7 +11,9 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,4 +81,57 @@ func testCA(t *testing.T) (string, tls.Certificate) {
 		t.Fatal(err)
 	}
 	return file, cert
+}
+
+// TestServeHTTPS: serve with --tls-cert and --tls-key answers HTTPS to a
+// client that trusts the certificate, and a plain HTTP request to the same
+// port gets no API answer.
+func TestServeHTTPS(t *testing.T) {
+	caFile, cert := testCA(t)
+	keyDER, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--tls-cert", caFile, "--tls-key", keyFile)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := ""
+	sc := bufio.NewScanner(stdout)
+	for url == "" && sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "ledger node serving "); ok {
+			url = strings.Fields(a)[0]
+		}
+	}
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("serve announced %q, want an https URL", url)
+	}
+	pool := x509.NewCertPool()
+	pemBytes, _ := os.ReadFile(caFile)
+	pool.AppendCertsFromPEM(pemBytes)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(url + "/healthz")
+	if err != nil {
+		t.Fatalf("HTTPS request: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTPS /healthz: %d", resp.StatusCode)
+	}
+	plain := strings.Replace(url, "https://", "http://", 1)
+	if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(plain + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP got an API answer from the HTTPS port")
+		}
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -21,6 +22,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var grace time.Duration
 	var maxWrites int
 	var demo bool
+	var tlsCert, tlsKey string
 	var demoScale float64
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,17 +52,19 @@ At the first start it creates an admin token, prints it once and writes it to
 			if created {
 				fmt.Fprintf(out, "admin token (shown once; also in %s/%s, mode 0600):\n%s\n", n.Config.DataDir, server.BootstrapFile, secret)
 			}
-			ln, err := net.Listen("tcp", addr)
+			ln, scheme, err := listen(addr, tlsCert, tlsKey)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "ledger node serving http://%s (data %s)\n", ln.Addr(), n.Config.DataDir)
+			fmt.Fprintf(out, "ledger node serving %s://%s (data %s)\n", scheme, ln.Addr(), n.Config.DataDir)
 			if demo {
 				go loadDemo(ctx, cmd, n, demoScale)
 			}
 			return srv.Serve(ctx, ln, grace)
 		},
 	}
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "load the demo province into the running server (through the command path), so that a new user sees a populated ledger at once")
 	cmd.Flags().Float64Var(&demoScale, "demo-scale", scenario.DefaultScale, "scale of the demo province, (0, 1]")
 	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
@@ -83,4 +87,21 @@ func loadDemo(ctx context.Context, cmd *cobra.Command, n *node.Node, scale float
 	}
 	fmt.Fprintf(out, "demo loaded in %.1fs: %d elections, %d registered voters, %d checked in; open the dashboard\n",
 		time.Since(start).Seconds(), sum.Elections, sum.RegisteredVoters, sum.CheckedIn)
+}
+
+// listen opens the HTTP listener, with TLS when a certificate is given.
+func listen(addr, cert, key string) (net.Listener, string, error) {
+	if (cert == "") != (key == "") {
+		return nil, "", usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil || cert == "" {
+		return ln, "http", err
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		ln.Close()
+		return nil, "", fmt.Errorf("TLS certificate: %w", err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), "https", nil
 }
