@@ -191,6 +191,14 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 		return nil, 0, fmt.Errorf("%w: %s belongs to region %s, not %s", ErrInvalid, agg, h.Region, agg.Region)
 	}
 	if h.Version != expected {
+		// The cached head may be stale (another process appended): only
+		// the log of record may say the caller is behind.
+		s.heads.Delete(key)
+		if h, err = s.head(ctx, agg); err != nil {
+			return nil, 0, err
+		}
+	}
+	if h.Version != expected {
 		s.stats.Conflicts.Add(1)
 		return nil, 0, &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
 	}

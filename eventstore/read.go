@@ -150,6 +150,15 @@ func (s *Store) Load(ctx context.Context, agg Aggregate) ([]Envelope, error) {
 	if raw.Sequence <= lastSeq {
 		return events, nil
 	}
+	// Ingest has not reached the aggregate's newest message: usually it is
+	// about to, so wait a little; if it is stuck (its consumer's server is
+	// gone), read the missing messages from JetStream.
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err = s.waitSeq(wctx, raw.Sequence)
+	cancel()
+	if err == nil {
+		return s.loadLocal(agg)
+	}
 	more, err := s.loadRemote(ctx, subj, lastSeq+1, raw.Sequence)
 	return append(events, more...), err
 }
@@ -182,6 +191,11 @@ func (s *Store) loadRemote(ctx context.Context, subject string, from, to uint64)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { // an ordered consumer is ephemeral; do not leave it for the server to expire
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.js.DeleteConsumer(dctx, s.cfg.Stream, cons.CachedInfo().Name)
+		cancel()
+	}()
 	var out []Envelope
 	for {
 		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))

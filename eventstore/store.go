@@ -233,7 +233,10 @@ func (s *Store) ensureStream(ctx context.Context) error {
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardNew,
 		Duplicates:  s.cfg.DuplicateWindow,
-		AllowDirect: true,
+		// No direct gets: on a replicated stream any replica answers them,
+		// and one that lags would give a stale aggregate head. Head reads
+		// go to the stream leader.
+		AllowDirect: false,
 		MaxMsgSize:  8 << 20,
 	})
 	if err != nil {

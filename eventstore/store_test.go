@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,4 +83,31 @@ func startServer(t *testing.T) string {
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	return ns.ClientURL()
+}
+
+// TestTwoNodesOneAggregate: two nodes append to one aggregate in turn.
+// A node whose cached head is stale learns the current version from the
+// log instead of refusing a caller who is right.
+func TestTwoNodesOneAggregate(t *testing.T) {
+	url := startServer(t)
+	open := func() *eventstore.Store {
+		s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: t.TempDir(), NATSURL: url, Replicas: 1, FS: vfs.NewMem()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	agg := storetest.Agg(1)
+	storetest.MustAppend(t, a, agg, 0, "a1", storetest.Event(1))
+	storetest.MustAppend(t, b, agg, 1, "b1", storetest.Event(2)) // b caches the head at version 2
+	storetest.MustAppend(t, a, agg, 2, "a2", storetest.Event(3))
+	storetest.MustAppend(t, a, agg, 3, "a3", storetest.Event(4))
+	storetest.MustAppend(t, b, agg, 4, "b2", storetest.Event(5)) // b's cache says 2; the log says 4
+	_, err := b.Append(context.Background(), agg, 2, eventstore.Meta{CommandID: "stale"}, storetest.Event(6))
+	var ce *eventstore.ConflictError
+	if !errors.As(err, &ce) || ce.Current != 5 {
+		t.Fatalf("a stale caller: got %v, want a conflict carrying version 5", err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,8 +145,8 @@ func setupElectionOn(t *testing.T, n *node.Node, stations, voters int) election 
 // within 10s, no acknowledged command is lost or doubled, and both nodes
 // converge to the same log and the same Merkle root.
 func TestClusterFailoverEndToEnd(t *testing.T) {
-	if !long() && os.Getenv("LEDGER_CLUSTER") != "1" {
-		t.Skip("set LEDGER_CLUSTER=1 or LEDGER_LONG=1: writes can pause ~30s when the stopped leader hosted ingest's ordered consumer (see docs/operations.md)")
+	if testing.Short() {
+		t.Skip("starts a 3-node NATS cluster and two ledger nodes; skipped with -short")
 	}
 	c := startNATSCluster(t, nil)
 	var nodes []*node.Node
