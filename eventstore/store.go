@@ -247,7 +247,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 }
 
 func (s *Store) openPebble() error {
-	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 64 << 20}
+	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // most index lookups miss (new command IDs)
 	}
