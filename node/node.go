@@ -8,9 +8,11 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -127,8 +129,26 @@ func (cfg *Config) setDefaults() error {
 		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	cfg.DataDir = dir
-	return err
+	return writable(dir)
+}
+
+// writable fails, saying why, when nothing can be written in dir (a
+// read-only or full filesystem), before any store is opened.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err == nil {
+		name := f.Name()
+		f.Close()
+		return os.Remove(name)
+	}
+	if errors.Is(err, syscall.EROFS) {
+		return fmt.Errorf("node: the data directory %s is on a read-only filesystem (数据目录只读): %w", dir, err)
+	}
+	return fmt.Errorf("node: cannot write in the data directory %s (数据目录不可写): %w", dir, err)
 }
 
 func (n *Node) startCheckpoints() error {

@@ -97,6 +97,9 @@ func (s *Server) commandHandler(ct string) func(context.Context, *commandInput) 
 		if !s.ready() {
 			return nil, errNotReady()
 		}
+		if p := s.disk.check(); p != nil {
+			return nil, p
+		}
 		meta, err := metaOf(in, tokenFrom(ctx))
 		if err != nil {
 			return nil, err

@@ -100,3 +100,24 @@ func TestOverloadAnswers503(t *testing.T) {
 		t.Fatalf("after: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestDiskFullRefusesWrites: with less free space than required, a write
+// is refused with 507, a code and Retry-After, before anything is written;
+// when the requirement is met again, writes resume.
+func TestDiskFullRefusesWrites(t *testing.T) {
+	e := newEnv(t, Options{})
+	el := e.openElection(village, 2)
+	_, before := e.n.Store.Position()
+	e.srv.disk = &diskGuard{dir: e.n.Config.DataDir, minFree: 1 << 62} // more than any disk has
+	r := e.command(e.admin, "check_in", el.checkIn(1))
+	if p := r.problem(t); r.Status != http.StatusInsufficientStorage || p.Code != "disk_full" || p.ZH == "" || p.EN == "" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("got %d %s %v", r.Status, r.Body, r.Header)
+	}
+	if _, after := e.n.Store.Position(); after != before {
+		t.Fatalf("a refused write moved the log from %d to %d", before, after)
+	}
+	e.srv.disk = &diskGuard{dir: e.n.Config.DataDir, minFree: 1 << 20}
+	if r := e.command(e.admin, "check_in", el.checkIn(1)); r.Status != http.StatusCreated {
+		t.Fatalf("after space returned: %d %s", r.Status, r.Body)
+	}
+}

@@ -23,6 +23,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -63,6 +64,10 @@ type Options struct {
 	// node's; nil there too: the audit routes answer 503.
 	Tree         *audit.Tree
 	Checkpointer *audit.Checkpointer
+	// MinFreeBytes: below this much free space on the data directory's
+	// disk (or with the disk read-only), writes are refused with 507 and
+	// Retry-After. Default 64 MiB; negative: no check.
+	MinFreeBytes int64
 	// Fallback serves every path no API route claims (the dashboard).
 	// Default: none (404).
 	Fallback http.Handler
@@ -105,6 +110,7 @@ type Server struct {
 	pending sync.Map      // command IDs in flight
 	metrics *metrics
 	closing chan struct{} // closed when shutdown starts: streams end
+	disk    *diskGuard
 	once    sync.Once
 }
 
@@ -134,6 +140,9 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	s.registerTokens()
 	if opts.Fallback != nil {
 		s.mux.Handle("/", opts.Fallback)
+	}
+	if opts.MinFreeBytes >= 0 {
+		s.disk = &diskGuard{dir: n.Config.DataDir, minFree: uint64(cmp.Or(opts.MinFreeBytes, 64<<20))}
 	}
 	return s, nil
 }

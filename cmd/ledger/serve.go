@@ -23,6 +23,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var maxWrites int
 	var demo bool
 	var tlsCert, tlsKey string
+	var minFreeMiB int64
 	var demoScale float64
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -40,7 +41,8 @@ At the first start it creates an admin token, prints it once and writes it to
 				return err
 			}
 			defer n.Close()
-			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler()})
+			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler(),
+				MinFreeBytes: minFreeMiB << 20})
 			if err != nil {
 				return err
 			}
@@ -63,6 +65,7 @@ At the first start it creates an admin token, prints it once and writes it to
 			return srv.Serve(ctx, ln, grace)
 		},
 	}
+	cmd.Flags().Int64Var(&minFreeMiB, "min-free-mib", 64, "refuse writes (507, Retry-After) while the data directory's disk has less free space than this, or is read-only; negative: no check")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "load the demo province into the running server (through the command path), so that a new user sees a populated ledger at once")
