@@ -4,79 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
 	"ledger/eventstore/storetest"
+	"ledger/internal/testkit"
 )
-
-// cluster is three nats-server instances with JetStream, clustered on
-// loopback.
-type cluster struct {
-	servers []*server.Server
-	urls    []string
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
-func startCluster(t *testing.T) *cluster {
-	t.Helper()
-	routePorts := freePorts(t, 3)
-	var routes []string
-	for _, p := range routePorts {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
-	}
-	c := &cluster{}
-	for i := range 3 {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: server.RANDOM_PORT,
-			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "ledger", Host: "127.0.0.1", Port: routePorts[i]},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		ns, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("server did not start")
-		}
-		c.servers = append(c.servers, ns)
-		c.urls = append(c.urls, ns.ClientURL())
-	}
-	t.Cleanup(func() {
-		for _, ns := range c.servers {
-			ns.Shutdown()
-		}
-	})
-	return c
-}
 
 // TestClusterFailover: two ledger nodes write to and read from a 3-node
 // JetStream cluster holding the stream with 3 replicas; the stream's
@@ -86,7 +25,7 @@ func TestClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node NATS cluster; skipped with -short")
 	}
-	c := startCluster(t)
+	c := testkit.StartCluster(t, nil)
 	ctx := context.Background()
 	var nodes []*eventstore.Store
 	for i := range 2 {
@@ -94,7 +33,7 @@ func TestClusterFailover(t *testing.T) {
 		var err error
 		for range 50 { // the cluster needs a JetStream meta leader first
 			s, err = eventstore.Open(ctx, eventstore.Config{
-				Dir: t.TempDir(), FS: vfs.NewMem(), NATSURL: strings.Join(append(c.urls[i:], c.urls[:i]...), ","),
+				Dir: t.TempDir(), FS: vfs.NewMem(), NATSURL: c.URLsFrom(i),
 				Replicas: 3, DuplicateWindow: time.Minute,
 			})
 			if err == nil {
@@ -142,12 +81,8 @@ func TestClusterFailover(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	leader := streamLeader(t, nodes[0])
-	for _, ns := range c.servers {
-		if ns.Name() == leader {
-			ns.Shutdown()
-			t.Logf("stopped the stream leader %s", leader)
-		}
-	}
+	c.Stop(leader)
+	t.Logf("stopped the stream leader %s", leader)
 	maxGap.Store(0)
 	time.Sleep(4 * time.Second)
 	close(stop)

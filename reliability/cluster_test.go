@@ -4,81 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/oklog/ulid/v2"
 
 	"ledger/app"
 	"ledger/domain"
+	"ledger/internal/testkit"
 	"ledger/node"
 )
 
 // natsCluster is three nats-server instances with JetStream, clustered on
-// loopback.
-type natsCluster struct {
-	servers []*server.Server
-	urls    []string
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
-// startNATSCluster starts 3 servers; tweak, when set, adjusts each one's
-// options (TLS).
-func startNATSCluster(t *testing.T, tweak func(*server.Options)) *natsCluster {
-	t.Helper()
-	routePorts := freePorts(t, 3)
-	var routes []string
-	for _, p := range routePorts {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
-	}
-	c := &natsCluster{}
-	for i := range 3 {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: server.RANDOM_PORT,
-			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
-			Cluster: server.ClusterOpts{Name: "ledger", Host: "127.0.0.1", Port: routePorts[i]},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		if tweak != nil {
-			tweak(opts)
-		}
-		ns, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("nats-server did not start")
-		}
-		c.servers = append(c.servers, ns)
-		c.urls = append(c.urls, ns.ClientURL())
-	}
-	t.Cleanup(func() {
-		for _, ns := range c.servers {
-			ns.Shutdown()
-		}
-	})
-	return c
-}
-
 // openClusterNode opens a ledger node against the cluster, retrying while
 // the cluster elects its JetStream meta leader.
 func openClusterNode(t *testing.T, cfg node.Config) *node.Node {
@@ -148,10 +87,10 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node NATS cluster and two ledger nodes; skipped with -short")
 	}
-	c := startNATSCluster(t, nil)
+	c := testkit.StartCluster(t, nil)
 	var nodes []*node.Node
 	for i := range 2 {
-		urls := strings.Join(append(append([]string(nil), c.urls[i:]...), c.urls[:i]...), ",")
+		urls := c.URLsFrom(i)
 		nodes = append(nodes, openClusterNode(t, node.Config{DataDir: t.TempDir(), NATSURL: urls, Offline: true}))
 	}
 	e := setupElectionOn(t, nodes[0], 8, 20000)
@@ -190,11 +129,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	leader := streamLeader(t, nodes[0])
-	for _, ns := range c.servers {
-		if ns.Name() == leader {
-			ns.Shutdown()
-		}
-	}
+	c.Stop(leader)
 	maxGap.Store(0)
 	stoppedAt := nAcked.Load()
 	time.Sleep(4 * time.Second)

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/oklog/ulid/v2"
+
+	"ledger/internal/testkit"
 )
 
 var (
@@ -293,36 +294,15 @@ func runLedger(t *testing.T, args ...string) (string, int) {
 	return string(out), 0
 }
 
-// readModelKeys returns every read-model key and value ('p' prefix) of a
-// stopped node's Pebble.
-func readModelKeys(t *testing.T, data string) map[string][]byte {
-	t.Helper()
-	db, err := pebble.Open(filepath.Join(data, "pebble"), &pebble.Options{Logger: quiet{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte("p"), UpperBound: []byte("q")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	out := map[string][]byte{}
-	for it.First(); it.Valid(); it.Next() {
-		out[string(it.Key())] = bytes.Clone(it.Value())
-	}
-	return out
-}
-
 // checkRebuildEqual rebuilds every read model of a stopped node with
 // "ledger rebuild" and checks the result equals the live one.
 func checkRebuildEqual(t *testing.T, data string) int {
 	t.Helper()
-	live := readModelKeys(t, data)
+	live := testkit.ReadModelKeys(t, data)
 	if out, code := runLedger(t, "rebuild", "--data", data); code != 0 {
 		t.Fatalf("ledger rebuild: exit %d\n%s", code, out)
 	}
-	rebuilt := readModelKeys(t, data)
+	rebuilt := testkit.ReadModelKeys(t, data)
 	if len(live) != len(rebuilt) {
 		t.Fatalf("read models: %d keys live, %d after rebuild", len(live), len(rebuilt))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/oklog/ulid/v2"
 
+	"ledger/internal/testkit"
 	"ledger/node"
 )
 
@@ -32,11 +33,11 @@ import (
 // connection that does not trust the CA is refused.
 func TestNATSOverTLS(t *testing.T) {
 	caFile, cert := testCA(t)
-	c := startNATSCluster(t, func(o *server.Options) {
+	c := testkit.StartCluster(t, func(o *server.Options) {
 		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		o.TLSTimeout = 5
 	})
-	urls := strings.ReplaceAll(strings.Join(c.urls, ","), "nats://", "tls://")
+	urls := strings.ReplaceAll(strings.Join(c.URLs, ","), "nats://", "tls://")
 	n := openClusterNode(t, node.Config{DataDir: t.TempDir(), NATSURL: urls, Offline: true,
 		NATSOptions: []nats.Option{nats.RootCAs(caFile)}})
 	e := setupElectionOn(t, n, 1, 10)
