@@ -62,8 +62,8 @@ type Ledger struct {
 	// reads the election) share a single load.
 	loadMu  sync.Mutex
 	loading map[domain.AggregateRef]*load
-	locks [4096]sync.RWMutex
-	seed  maphash.Seed
+	locks   [4096]sync.RWMutex
+	seed    maphash.Seed
 }
 
 // New returns a Ledger recording into store.
