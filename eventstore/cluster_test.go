@@ -80,7 +80,7 @@ func TestClusterFailover(t *testing.T) {
 		}()
 	}
 	time.Sleep(time.Second)
-	leader := streamLeader(t, nodes[0])
+	leader := testkit.StreamLeader(t, nodes[0].JetStream(), nodes[0].StreamName())
 	c.Stop(leader)
 	t.Logf("stopped the stream leader %s", leader)
 	maxGap.Store(0)
@@ -115,19 +115,6 @@ func appendUntilDone(s *eventstore.Store, agg eventstore.Aggregate, cmd string) 
 		}
 	}
 	return fmt.Errorf("append %s did not complete in 30s", cmd)
-}
-
-func streamLeader(t *testing.T, s *eventstore.Store) string {
-	t.Helper()
-	st, err := s.JetStream().Stream(context.Background(), s.StreamName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil || info.Cluster == nil {
-		t.Fatalf("stream info: %v", err)
-	}
-	return info.Cluster.Leader
 }
 
 // checkConverged waits for both nodes to ingest the whole stream, then

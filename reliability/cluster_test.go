@@ -128,7 +128,7 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 		}()
 	}
 	time.Sleep(time.Second)
-	leader := streamLeader(t, nodes[0])
+	leader := testkit.StreamLeader(t, nodes[0].Store.JetStream(), nodes[0].Store.StreamName())
 	c.Stop(leader)
 	maxGap.Store(0)
 	stoppedAt := nAcked.Load()
@@ -147,19 +147,6 @@ func TestClusterFailoverEndToEnd(t *testing.T) {
 		t.Fatalf("writes paused %v after the leader stopped, want at most 10s", gap)
 	}
 	checkNodesConverged(t, nodes, &acked)
-}
-
-func streamLeader(t *testing.T, n *node.Node) string {
-	t.Helper()
-	st, err := n.Store.JetStream().Stream(context.Background(), n.Store.StreamName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil || info.Cluster == nil {
-		t.Fatalf("stream info: %v", err)
-	}
-	return info.Cluster.Leader
 }
 
 // checkNodesConverged waits for both nodes to ingest the whole stream and
