@@ -9,9 +9,10 @@
 // i+1, and its leaf data is that event's 32-byte hash, so the leaf hash is
 // SHA-256(0x00 || event hash) and an interior node is SHA-256(0x01 || left
 // || right). The tree grows inside each ingest batch (Tree is an
-// eventstore.Applier), which refuses to extend it over an event whose hash
-// does not match its contents or that does not follow its aggregate's
-// chain.
+// eventstore.Applier). That batch never holds an event whose hash does not
+// match its contents or that does not follow its aggregate's chain: the
+// store checks both, once per event, as it ingests, and stops ingest at a
+// break (eventstore.ChainError), so the tree is never extended over one.
 //
 // The ledger signs checkpoints of the tree (C2SP tlog-checkpoint bodies:
 // origin, size, base64 root) as Ed25519 signed notes, stores them in

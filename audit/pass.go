@@ -175,45 +175,163 @@ func (n *nodeReader) close() {
 	}
 }
 
-// scanPebble is the hot loop of verification: it reads Pebble's stored
-// events in key order straight from the snapshot, hashes each one's
-// canonical bytes, and picks out the chain fields without decoding the
-// whole event.
+// scanPebble is the hot loop of verification. Two goroutines share it: a
+// reader walks Pebble's stored events in key order straight from the
+// snapshot, hashes each one's canonical bytes and picks out its chain
+// fields without decoding the whole event; the caller's goroutine takes
+// them in order, in chunks, and checks the chains and the tree. A problem
+// the reader finds ends the chunk it is in; the checker reports it at its
+// place in the order.
 func (v *verification) scanPebble(ctx context.Context, c *sourceCheck) error {
 	defer c.finish()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks, free := make(chan *pebbleChunk, 2), make(chan *pebbleChunk, 3)
+	for range 3 {
+		free <- &pebbleChunk{recs: make([]pebbleRec, 0, chunkRecs), arena: make([]byte, 0, chunkArena)}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- v.readPebble(ctx, chunks, free) }()
+	for ch := range chunks {
+		ok := c.addChunk(ch)
+		free <- ch
+		if !ok {
+			cancel()
+			for range chunks { // let the reader see the cancel and stop
+			}
+			break
+		}
+	}
+	err := <-errc
+	if c.problem != nil {
+		return nil // the reader stopped because the checker did
+	}
+	return err
+}
+
+const (
+	chunkRecs  = 4096
+	chunkArena = chunkRecs * 96
+)
+
+// pebbleChunk is a run of stored events the reader has hashed and
+// scanned: their chain fields point into arena.
+type pebbleChunk struct {
+	recs  []pebbleRec
+	arena []byte
+}
+
+type pebbleRec struct {
+	pos     uint64
+	f       chainFields
+	h       eventstore.Hash
+	problem string // set on the chunk's last record when the reader found one
+	noAgg   bool   // the problem has no aggregate to name
+}
+
+// addChunk checks a chunk's records in order; false once a problem was found.
+func (c *sourceCheck) addChunk(ch *pebbleChunk) bool {
+	for i := range ch.recs {
+		r := &ch.recs[i]
+		if r.problem != "" {
+			f, pos := &r.f, r.pos
+			if r.noAgg {
+				f = nil
+			}
+			if pos == 0 {
+				pos = c.count + 1
+			}
+			return c.fail(pos, f, r.problem)
+		}
+		if !c.add(r.pos, &r.f, &r.h) {
+			return false
+		}
+	}
+	return true
+}
+
+// readPebble is the reader's side of scanPebble. It closes chunks when done.
+func (v *verification) readPebble(ctx context.Context, chunks chan<- *pebbleChunk, free <-chan *pebbleChunk) error {
+	defer close(chunks)
 	it, err := v.snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{prefixEvent}, UpperBound: []byte{prefixEvent + 1}})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var h eventstore.Hash
-	for it.First(); it.Valid(); it.Next() {
-		if c.count&4095 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	var ch *pebbleChunk
+	next := func() bool {
+		select {
+		case ch = <-free:
+			ch.recs, ch.arena = ch.recs[:0], ch.arena[:0]
+			return true
+		case <-ctx.Done():
+			return false
 		}
+	}
+	if !next() {
+		return ctx.Err()
+	}
+	send := func() bool {
+		select {
+		case chunks <- ch:
+			return next()
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var last uint64
+	for it.First(); it.Valid(); it.Next() {
 		k, val := it.Key(), it.Value()
+		r := pebbleRec{pos: last + 1}
+		if len(k) == 9 {
+			r.pos = binary.BigEndian.Uint64(k[1:])
+		}
+		last = r.pos
 		if len(k) != 9 || len(val) < storedTrailer {
-			c.fail(c.count+1, nil, fmt.Sprintf("malformed stored event under key %x", k))
+			r.problem, r.noAgg, r.pos = fmt.Sprintf("malformed stored event under key %x", k), true, 0
+			ch.recs = append(ch.recs, r)
 			break
 		}
-		pos := binary.BigEndian.Uint64(k[1:])
 		body := val[:len(val)-storedTrailer]
-		copy(h[:], val[len(body):])
+		copy(r.h[:], val[len(body):])
 		f, ok := scanCanonical(body)
 		if !ok {
 			var e eventstore.Envelope
-			c.fail(pos, nil, fmt.Sprintf("stored event does not decode: %v", eventstore.DecodeCanonical(body, &e)))
-			break
+			r.problem, r.noAgg = fmt.Sprintf("stored event does not decode: %v", eventstore.DecodeCanonical(body, &e)), true
+		} else if sha256.Sum256(body) != r.h {
+			r.problem = "stored hash does not match the event's contents (event changed in Pebble)"
 		}
-		if sha256.Sum256(body) != h {
-			c.fail(pos, &f, "stored hash does not match the event's contents (event changed in Pebble)")
-			break
+		if ok {
+			if len(ch.arena)+len(f.kind)+len(f.id)+len(f.prev) > cap(ch.arena) || len(ch.recs) == cap(ch.recs) {
+				if !send() {
+					return ctx.Err()
+				}
+			}
+			r.f = chainFields{kind: ch.keep(f.kind), id: ch.keep(f.id), version: f.version, prev: ch.keep(f.prev)}
 		}
-		if !c.add(pos, &f, &h) {
+		ch.recs = append(ch.recs, r)
+		if r.problem != "" {
 			break
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if len(ch.recs) > 0 {
+		select {
+		case chunks <- ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// keep copies b into the chunk's arena (which has room: the caller checked).
+func (ch *pebbleChunk) keep(b []byte) []byte {
+	n := len(ch.arena)
+	ch.arena = append(ch.arena, b...)
+	return ch.arena[n:len(ch.arena):len(ch.arena)]
 }
 
 // scanJetStream reads every message of the stream with an ordered
@@ -260,7 +378,7 @@ func (v *verification) readMessages(ctx context.Context, c *sourceCheck, msgs je
 		}
 		seq := meta.Sequence.Stream
 		if seq != want {
-			c.fail(c.count+1, nil, fmt.Sprintf("messages %d to %d are missing from the stream (deleted or purged)", want, seq-1))
+			c.fail(c.count+1, nil, fmt.Sprintf("messages %d to %d are missing from the stream (deleted, purged or unreadable)", want, seq-1))
 			return nil
 		}
 		want = seq + 1
@@ -283,4 +401,10 @@ func (c *sourceCheck) addMessage(m jetstream.Msg, seq uint64) bool {
 		}
 	}
 	return true
+}
+
+// aggHead is the last version and hash of an aggregate's chain seen so far.
+type aggHead struct {
+	version uint64
+	hash    eventstore.Hash
 }

@@ -21,21 +21,21 @@ import (
 //
 //	't' 'n' level(1) index(8, big-endian) -> 32-byte node hash (perfect subtrees only)
 //	't' 's'                               -> tree size (8 bytes, big-endian)
-//	't' 'a' kind 0 id                     -> last version (8) and hash (32) of an aggregate
+//
+// Data directories written by earlier versions also hold 't' 'a' keys
+// (per-aggregate chain heads the tree used to keep); nothing reads them.
 const (
-	prefixTree  = 't'
-	subNode     = 'n'
-	subState    = 's'
-	subAggHead  = 'a'
-	maxAggCache = 1 << 16
+	prefixTree = 't'
+	subNode    = 'n'
+	subState   = 's'
 )
 
 var keyTreeSize = []byte{prefixTree, subState}
 
 // Errors of the tree. Match them with errors.Is.
 var (
-	// ErrForged means an event does not match its hash, or does not follow
-	// its aggregate's hash chain. The tree refuses to grow over it.
+	// ErrForged means an event's position does not follow the tree's last
+	// leaf (a gap or a repeat). The tree refuses to grow over it.
 	ErrForged = errors.New("audit: forged or broken event")
 	// ErrSize means a requested tree size or index is beyond the tree.
 	ErrSize = errors.New("audit: tree size out of range")
@@ -46,12 +46,33 @@ var (
 // hasher is the RFC 6962 SHA-256 hasher of the ledger's tree.
 var hasher = rfc6962.DefaultHasher
 
-var rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
+var rangeFactory = &compact.RangeFactory{Hash: hashChildren}
+
+// hashChildren is hasher.HashChildren without its per-call allocation of a
+// digest: SHA-256(0x01 || left || right), on a stack buffer when both are
+// 32-byte hashes (always, in the ledger's tree).
+func hashChildren(l, r []byte) []byte {
+	if len(l) != sha256.Size || len(r) != sha256.Size {
+		return hasher.HashChildren(l, r)
+	}
+	var buf [1 + 2*sha256.Size]byte
+	buf[0] = rfc6962.RFC6962NodeHashPrefix
+	copy(buf[1:], l)
+	copy(buf[1+sha256.Size:], r)
+	h := sha256.Sum256(buf[:])
+	return h[:]
+}
 
 // LeafHash returns the RFC 6962 leaf hash of an event: SHA-256(0x00 ||
 // event hash), where the event hash is the 32-byte SHA-256 of the event's
 // canonical encoding.
-func LeafHash(eventHash eventstore.Hash) []byte { return hasher.HashLeaf(eventHash[:]) }
+func LeafHash(eventHash eventstore.Hash) []byte {
+	var buf [1 + sha256.Size]byte
+	buf[0] = rfc6962.RFC6962LeafHashPrefix
+	copy(buf[1:], eventHash[:])
+	h := sha256.Sum256(buf[:])
+	return h[:]
+}
 
 // Tree is an RFC 6962 Merkle tree over the ledger's global log: leaf i
 // (0-based) is the event at position i+1 and its leaf data is that event's
@@ -66,15 +87,9 @@ type Tree struct {
 	dbMu sync.RWMutex
 	db   *pebble.DB
 
-	mu    sync.Mutex // guards the ingest-side state below
-	rng   *compact.Range
-	heads map[string]aggHead // cache of aggregate heads; cleared when full
-	key   []byte             // scratch for node keys
-}
-
-type aggHead struct {
-	version uint64
-	hash    eventstore.Hash
+	mu  sync.Mutex // guards the ingest-side state below
+	rng *compact.Range
+	key []byte // scratch for node keys
 }
 
 // NewTree opens the tree kept in db, restoring its compact range from the
@@ -84,7 +99,7 @@ type aggHead struct {
 // the database for the read methods once the store is open. OpenStore
 // does both.
 func NewTree(db *pebble.DB) (*Tree, error) {
-	t := &Tree{heads: make(map[string]aggHead)}
+	t := &Tree{}
 	if db == nil {
 		return t, nil
 	}
@@ -194,11 +209,11 @@ func readNodes(g pebble.Reader, ids []compact.NodeID) ([][]byte, error) {
 	return hashes, nil
 }
 
-// Apply implements eventstore.Applier: it checks each event's hash and its
-// aggregate's hash chain, then appends the events as leaves, writing every
-// new perfect-subtree node and the new size into b. An event that fails a
-// check returns an error wrapping ErrForged that names its position; the
-// tree does not grow and ingest stops.
+// Apply implements eventstore.Applier: it appends the events as leaves,
+// writing every new perfect-subtree node and the new size into b. An event
+// whose position does not follow the tree's last leaf returns an error
+// wrapping ErrForged that names it; the tree does not grow and ingest
+// stops.
 func (t *Tree) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
 	if len(events) == 0 {
 		return nil
@@ -234,21 +249,14 @@ func (t *Tree) resync(b *pebble.Batch) error {
 	if t.rng != nil && t.rng.End() == size {
 		return nil
 	}
-	clear(t.heads)
 	t.rng, err = loadRange(b)
 	return err
 }
 
-// appendEvent checks one event and adds it as the next leaf.
+// appendEvent adds one event as the next leaf.
 func (t *Tree) appendEvent(b *pebble.Batch, e *eventstore.Envelope) error {
 	if e.Position != t.rng.End()+1 {
 		return fmt.Errorf("%w: event at position %d but the tree has %d leaves", ErrForged, e.Position, t.rng.End())
-	}
-	if e.ComputeHash() != e.Hash {
-		return fmt.Errorf("%w: position %d (%s): hash does not match contents", ErrForged, e.Position, e.Aggregate())
-	}
-	if err := t.checkChain(b, e); err != nil {
-		return err
 	}
 	return t.appendLeaf(b, e.Hash)
 }
@@ -265,57 +273,6 @@ func (t *Tree) appendLeaf(b *pebble.Batch, h eventstore.Hash) error {
 		return e
 	}
 	return err
-}
-
-// checkChain checks that e follows its aggregate's previous event and
-// records e as the aggregate's head.
-func (t *Tree) checkChain(b *pebble.Batch, e *eventstore.Envelope) error {
-	key := aggHeadKey(e.AggregateKind, e.AggregateID)
-	prev, ok := t.heads[string(key)]
-	if !ok {
-		var err error
-		if prev, err = readAggHead(b, key); err != nil {
-			return err
-		}
-	}
-	if e.Version != prev.version+1 || e.PrevHash != prev.hash {
-		return fmt.Errorf("%w: position %d (%s version %d): previous hash does not match the aggregate's version %d",
-			ErrForged, e.Position, e.Aggregate(), e.Version, prev.version)
-	}
-	h := aggHead{version: e.Version, hash: e.Hash}
-	if len(t.heads) >= maxAggCache {
-		clear(t.heads)
-	}
-	t.heads[string(key)] = h
-	var v [8 + eventstore.HashSize]byte
-	binary.BigEndian.PutUint64(v[:], h.version)
-	copy(v[8:], h.hash[:])
-	return b.Set(key, v[:], nil)
-}
-
-func aggHeadKey(kind, id string) []byte {
-	k := make([]byte, 0, 3+len(kind)+len(id))
-	k = append(k, prefixTree, subAggHead)
-	k = append(k, kind...)
-	k = append(k, 0)
-	return append(k, id...)
-}
-
-func readAggHead(g pebble.Reader, key []byte) (aggHead, error) {
-	v, closer, err := g.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return aggHead{}, nil
-	}
-	if err != nil {
-		return aggHead{}, fmt.Errorf("audit: read aggregate head: %w", err)
-	}
-	defer closer.Close()
-	if len(v) != 8+eventstore.HashSize {
-		return aggHead{}, fmt.Errorf("%w: aggregate head of %d bytes", ErrTreeCorrupt, len(v))
-	}
-	h := aggHead{version: binary.BigEndian.Uint64(v)}
-	copy(h.hash[:], v[8:])
-	return h, nil
 }
 
 // catchUp adds the events already in the log (read through b) from the

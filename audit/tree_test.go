@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -143,16 +144,18 @@ func applyAll(t testing.TB, tree *Tree, db *pebble.DB, events []eventstore.Envel
 	return b.Commit(pebble.NoSync)
 }
 
-func TestTreeRefusesForgedEvents(t *testing.T) {
+// TestTreeRefusesPositionGaps: the tree grows only by the next position.
+// (An event that fails its hash or its aggregate's chain never reaches the
+// tree: ingest stops before it; see eventstore's TestIngestStopsAtBrokenChain
+// and TestTreeNeverGrowsOverBrokenChain below.)
+func TestTreeRefusesPositionGaps(t *testing.T) {
 	tests := []struct {
 		name   string
 		forge  func(e []eventstore.Envelope)
 		wantAt string
 	}{
-		{"payload changed, hash kept", func(e []eventstore.Envelope) { e[4].Payload = []byte(`{"x":1}`) }, "position 5 "},
-		{"resealed, chain broken", func(e []eventstore.Envelope) { e[6].Payload = []byte(`{"x":1}`); e[6].Seal() }, "position 10 "},
-		{"previous hash wrong", func(e []eventstore.Envelope) { e[5].PrevHash[0] ^= 1; e[5].Seal() }, "position 6 "},
 		{"gap", func(e []eventstore.Envelope) { e[3].Position = 5 }, "position 5 "},
+		{"repeat", func(e []eventstore.Envelope) { e[6].Position = 6 }, "position 6 "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,5 +178,37 @@ func TestTreeRefusesForgedEvents(t *testing.T) {
 				t.Fatalf("good batch after a failed one: %v", err)
 			}
 		})
+	}
+}
+
+// TestTreeNeverGrowsOverBrokenChain: a correctly hashed message that breaks
+// its aggregate's chain, published straight into the stream, stops ingest;
+// the tree keeps the leaves it had.
+func TestTreeNeverGrowsOverBrokenChain(t *testing.T) {
+	l := openTestLog(t, t.TempDir())
+	l.appendN(t, 5, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	events := l.allEvents(t)
+	size := l.tree.Size()
+	if size != uint64(len(events)) {
+		t.Fatalf("tree has %d leaves for %d events", size, len(events))
+	}
+	forged := events[len(events)-1]
+	forged.Version += 2 // skips a version
+	forged.PrevHash = events[len(events)-1].Hash
+	forged.EventID, forged.CommandID = "01JFORGEDCHAIN000000000000", "forged-chain"
+	forged.Seal()
+	js, store := l.store.JetStream(), l.store
+	if _, err := js.PublishMsg(ctx, eventstore.EncodeMessage(store.SubjectPrefix(), []eventstore.Envelope{forged})); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Append(ctx, eventstore.Aggregate{Kind: "election", ID: "other", Region: "220102"}, 0,
+		eventstore.Meta{CommandID: "after-forged"}, eventstore.EventData{Type: "x.y", SchemaVersion: 1, Payload: []byte(`{}`)})
+	if !errors.Is(err, eventstore.ErrChainBroken) {
+		t.Fatalf("append after the forged message: %v, want the chain error", err)
+	}
+	if got := l.tree.Size(); got != size {
+		t.Fatalf("tree grew from %d to %d over a broken chain", size, got)
 	}
 }

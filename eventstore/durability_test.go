@@ -301,3 +301,54 @@ func TestIdempotentAfterWindow(t *testing.T) {
 		t.Fatalf("log holds %d events, want %d", got, len(ids))
 	}
 }
+
+// TestIngestStopsAtBrokenChain: a well-formed, correctly hashed message
+// published straight into the stream whose event does not follow its
+// aggregate's previous one (a forged or replayed event) stops ingest at
+// that position; nothing after it is applied.
+func TestIngestStopsAtBrokenChain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tests := []struct {
+		name  string
+		forge func(e *eventstore.Envelope, own []eventstore.Envelope)
+	}{
+		{"version skipped", func(e *eventstore.Envelope, _ []eventstore.Envelope) { e.Version++ }},
+		{"previous hash wrong", func(e *eventstore.Envelope, _ []eventstore.Envelope) { e.PrevHash[0] ^= 1 }},
+		{"event replayed", func(e *eventstore.Envelope, own []eventstore.Envelope) { *e = own[1] }},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openEmbedded(t, t.TempDir(), false)
+			defer s.Close()
+			for i := range 3 {
+				storetest.MustAppend(t, s, storetest.Agg(0), uint64(i), fmt.Sprintf("y%d", i), storetest.Event(i))
+			}
+			own, err := s.Load(ctx, storetest.Agg(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := own[2]
+			e.Version, e.PrevHash = 4, own[2].Hash
+			tc.forge(&e, own)
+			e.EventID, e.CommandID = fmt.Sprintf("01JFORGED000000000000000%02d", i), fmt.Sprintf("forged-%d", i)
+			e.Seal()
+			ack, err := s.JetStream().PublishMsg(ctx, eventstore.EncodeMessage(s.SubjectPrefix(), []eventstore.Envelope{e}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A good append after the forged message never becomes durable.
+			_, err = s.Append(ctx, storetest.Agg(1), 0, eventstore.Meta{CommandID: fmt.Sprintf("after-%d", i)}, storetest.Event(9))
+			var ce *eventstore.ChainError
+			if !errors.As(err, &ce) || !errors.Is(err, eventstore.ErrChainBroken) {
+				t.Fatalf("append after forged message: got %v, want the chain error", err)
+			}
+			if ce.Position != 4 || ce.Seq != ack.Sequence || ce.Aggregate != storetest.Agg(0).Kind+"/"+storetest.Agg(0).ID {
+				t.Fatalf("chain error %+v, want position 4, message %d", ce, ack.Sequence)
+			}
+			if got, _ := s.ReadLog(ctx, 1, 100); len(got) != 3 {
+				t.Fatalf("log holds %d events after the break, want 3", len(got))
+			}
+		})
+	}
+}

@@ -233,3 +233,25 @@ func (e *CorruptError) Error() string {
 
 // Is reports whether target is ErrCorrupt.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// ErrChainBroken matches a ChainError.
+var ErrChainBroken = errors.New("eventstore: hash chain broken")
+
+// ChainError is an event in the log of record that does not follow its
+// aggregate's previous event: its version is not the next one or its
+// previous hash is not the previous event's hash. Ingest stops there.
+type ChainError struct {
+	Position    uint64 // the position the event would have had
+	Seq         uint64 // its message's stream sequence
+	Aggregate   string // kind/id
+	Version     uint64
+	HeadVersion uint64 // the aggregate's last good version
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("eventstore: position %d (message %d, %s version %d): does not follow version %d of its aggregate by previous hash (hash chain broken)",
+		e.Position, e.Seq, e.Aggregate, e.Version, e.HeadVersion)
+}
+
+// Is reports whether target is ErrChainBroken.
+func (e *ChainError) Is(target error) bool { return target == ErrChainBroken }

@@ -157,7 +157,10 @@ func (s *Store) applyGroup(group []decoded) error {
 		for i := range events {
 			cp.Position++
 			events[i].Position = cp.Position
-			buf = s.writeEvent(b, &events[i], buf[:0])
+			var err error
+			if buf, err = s.writeEvent(b, &events[i], buf[:0]); err != nil {
+				return err
+			}
 		}
 		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
 		s.recent[seq%uint64(len(s.recent))].Store(&ref)
@@ -189,9 +192,13 @@ func (s *Store) applyGroup(group []decoded) error {
 	return nil
 }
 
-// writeEvent adds one event and its index entries to b and checks that it
-// follows its aggregate's chain.
-func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
+// writeEvent checks that e follows its aggregate's hash chain, then adds it
+// and its index entries to b. An event that breaks the chain (a forged or
+// reordered message in the log of record) stops ingest: nothing after it
+// is applied, and the error names its position. Its own hash was checked
+// when its message was decoded, so ingest is where both checks of every
+// event happen, once (the Merkle tree's applier relies on them).
+func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, error) {
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
 	if !ok {
@@ -199,8 +206,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
 	}
 	if e.Version != prev.Version+1 || e.PrevHash != prev.Hash {
 		s.stats.ChainBreaks.Add(1)
-		s.log.Error("event does not follow its aggregate's chain",
-			"position", e.Position, "aggregate", e.Aggregate().String(), "version", e.Version, "head_version", prev.Version)
+		return buf, &ChainError{Position: e.Position, Seq: e.Seq, Aggregate: e.Aggregate().String(), Version: e.Version, HeadVersion: prev.Version}
 	}
 	buf = encodeStored(e, buf)
 	_ = b.Set(eventKey(e.Position), buf, nil)
@@ -214,7 +220,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) []byte {
 		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)
 	}
 	_ = b.Set(eventIDKey(e.EventID), pos, nil)
-	return buf
+	return buf, nil
 }
 
 // batchHead reads an aggregate's head as of the writes already in b.

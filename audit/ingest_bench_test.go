@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"ledger/eventstore"
+)
+
+// BenchmarkIngestTreeShare measures what the Merkle tree adds to ingest:
+// the same stream (b.N events of about 300 bytes from 64 writers) is
+// ingested into a fresh Pebble three times without the tree and three
+// times with it, alternating, and the best run of each is compared. It
+// reports ingest events/s and CPU µs per event for both, and the tree's
+// share: the extra ingest time (and CPU) as a percentage of ingest
+// without it.
+//
+//	go test ./audit -run '^$' -bench IngestTreeShare -benchtime 200000x
+func BenchmarkIngestTreeShare(b *testing.B) {
+	dir := b.TempDir()
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillStore(b, s, b.N)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	best := map[bool]ingestRun{}
+	for range 3 {
+		for _, withTree := range []bool{false, true} {
+			r := ingestOnce(b, dir, b.N, withTree)
+			if old, ok := best[withTree]; !ok || r.wall < old.wall {
+				best[withTree] = r
+			}
+		}
+	}
+	b.StopTimer()
+	plain, tree := best[false], best[true]
+	b.ReportMetric(float64(b.N)/plain.wall.Seconds(), "plain-events/s")
+	b.ReportMetric(float64(b.N)/tree.wall.Seconds(), "tree-events/s")
+	b.ReportMetric(float64(plain.cpu.Microseconds())/float64(b.N), "plain-cpu-µs/event")
+	b.ReportMetric(float64(tree.cpu.Microseconds())/float64(b.N), "tree-cpu-µs/event")
+	b.ReportMetric(100*(tree.wall.Seconds()/plain.wall.Seconds()-1), "tree-time-%")
+	b.ReportMetric(100*(tree.cpu.Seconds()/plain.cpu.Seconds()-1), "tree-cpu-%")
+}
+
+type ingestRun struct{ wall, cpu time.Duration }
+
+// ingestOnce removes Pebble and reopens the store over the same stream,
+// with or without the tree, and times ingest until it holds n events.
+func ingestOnce(b *testing.B, dir string, n int, withTree bool) ingestRun {
+	b.Helper()
+	if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
+		b.Fatal(err)
+	}
+	start, cpu0 := time.Now(), cpuTime()
+	cfg := eventstore.Config{Dir: dir}
+	var s *eventstore.Store
+	var err error
+	if withTree {
+		s, _, err = OpenStore(context.Background(), cfg)
+	} else {
+		s, err = eventstore.Open(context.Background(), cfg)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.WaitFor(context.Background(), uint64(n)); err != nil {
+		b.Fatal(err)
+	}
+	r := ingestRun{wall: time.Since(start), cpu: cpuTime() - cpu0}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+func fillStore(b *testing.B, s *eventstore.Store, n int) {
+	b.Helper()
+	payload := make([]byte, 0, 300)
+	payload = append(payload, `{"note":"`...)
+	for len(payload) < 298 {
+		payload = append(payload, 'x')
+	}
+	payload = append(payload, `"}`...)
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("F%d", w), Region: "220102001001"}
+			for i := 0; i*64+w < n; i++ {
+				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
+					eventstore.EventData{Type: "t", SchemaVersion: 1, Payload: payload}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// cpuTime is the process's CPU time (user and system) so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
