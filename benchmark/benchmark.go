@@ -3,8 +3,8 @@
 // same embedded server, file storage, the ledger's message size), the
 // ledger's full command path (decide, append to JetStream, ingest into
 // Pebble with the Merkle tree, fsync, acknowledge) at 1 and N concurrent
-// recorders with the scenario's check-ins, ingest lag under that load,
-// rebuilds (Pebble from JetStream; the read models from Pebble), audit
+// recorders with the scenario's check-ins, ingest lag and turnout query
+// latency under that load, rebuilds (Pebble from JetStream; the read models from Pebble), audit
 // verification, and peak memory.
 //
 //	rep, err := benchmark.Run(ctx, benchmark.Config{Node: node.Config{DataDir: dir}, Writers: 64, Events: 100_000})
@@ -25,6 +25,7 @@ import (
 
 	"ledger/app"
 	"ledger/node"
+	"ledger/projections"
 	"ledger/scenario"
 )
 
@@ -88,6 +89,14 @@ type Report struct {
 	// behind Pebble's log (projections.Set.Lags) in the same samples.
 	ProjectionLagMaxEvents uint64 `json:"projection_lag_max_events"`
 	ProjectionLagNote      string `json:"projection_lag_note"`
+
+	// Turnout queries (projections.TurnoutOfRegion) of the province and of
+	// the village the concurrent run records into, made during that run.
+	TurnoutQueries      int      `json:"turnout_queries"`
+	TurnoutQueryP50ms   float64  `json:"turnout_query_p50_ms"`
+	TurnoutQueryP99ms   float64  `json:"turnout_query_p99_ms"`
+	TurnoutQueryMaxms   float64  `json:"turnout_query_max_ms"`
+	TurnoutQueryRegions []string `json:"turnout_query_regions,omitempty"`
 
 	RebuildFromJetStream Throughput `json:"rebuild_from_jetstream"` // ingest + Merkle tree into an empty Pebble
 	RebuildReadModels    Throughput `json:"rebuild_read_models"`    // projections.Rebuild from Pebble's log
@@ -181,7 +190,8 @@ func (b *bench) run(ctx context.Context) (err error) {
 	b.rep.Notes = append(b.rep.Notes,
 		fmt.Sprintf("the single-recorder run records %d check-ins (Events/10, 500 to 5,000)", len(one)),
 		"check-ins come from the scenario's elections, prepared and opened before the clock starts; command IDs carry the recording time",
-		"baselines publish random payloads of the ledger's mean check-in message size (data and headers) into a stream of their own")
+		"baselines publish random payloads of the ledger's mean check-in message size (data and headers) into a stream of their own",
+		fmt.Sprintf("during the %d-recorder run, one goroutine reads the turnout of the province and of a village being recorded every %v (projections.TurnoutOfRegion on the node's Pebble)", b.cfg.Writers, turnoutQueryEvery))
 	b.cfg.Log("ledger, 1 recorder")
 	if b.rep.Ledger1, err = b.record(ctx, one, 1, 1, false); err != nil {
 		return err
@@ -251,14 +261,15 @@ func interleave(queues [][]scenario.Step, n int) []scenario.Step {
 // record executes steps with w recorders, each keeping up to window
 // commands in flight, and measures each command from its submission to
 // its durability.
-func (b *bench) record(ctx context.Context, steps []scenario.Step, w, window int, sampleLag bool) (Throughput, error) {
+func (b *bench) record(ctx context.Context, steps []scenario.Step, w, window int, underLoad bool) (Throughput, error) {
 	lat := make([]time.Duration, len(steps))
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
-	stopLag := func() {}
-	if sampleLag {
+	stopLag, stopQueries := func() {}, func() error { return nil }
+	if underLoad {
 		stopLag = b.sampleLag(ctx)
+		stopQueries = b.queryTurnout(ctx, steps)
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -308,8 +319,12 @@ func (b *bench) record(ctx context.Context, steps []scenario.Step, w, window int
 	wg.Wait()
 	d := time.Since(start)
 	stopLag()
+	qerr := stopQueries()
 	if firstErr != nil {
 		return Throughput{}, firstErr
+	}
+	if qerr != nil {
+		return Throughput{}, qerr
 	}
 	return throughput(len(steps), d, lat), ctx.Err()
 }
@@ -350,6 +365,63 @@ func (b *bench) sampleLag(ctx context.Context) (stop func()) {
 		}
 		b.rep.ProjectionLagMaxEvents = maxBehind
 		b.rep.ProjectionLagNote = "read models and the Merkle tree apply in the ingest batch: their lag behind the stream is the ingest lag plus projection_lag_max_events"
+	}
+}
+
+// turnoutQueryEvery is how often the turnout reader reads the province's
+// and the village's turnout during the concurrent run: about 1,000 reads
+// a second, far more than dashboards ask for, while taking little of the
+// CPU from the command path.
+const turnoutQueryEvery = 2 * time.Millisecond
+
+// queryTurnout reads the turnout of the province and of the village of
+// the first of steps, each turnoutQueryEvery, timing each read, until
+// stopped; stop returns the first read that failed.
+func (b *bench) queryTurnout(ctx context.Context, steps []scenario.Step) (stop func() error) {
+	if len(steps) == 0 || b.n.Projections == nil {
+		return func() error { return nil }
+	}
+	levels := steps[0].Cmd.Target().Region.Levels()
+	if len(levels) == 0 {
+		return func() error { return nil }
+	}
+	regions := []string{string(levels[0]), string(levels[len(levels)-1])}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var lat []time.Duration
+	var qerr error
+	db := b.n.Store.DB()
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(turnoutQueryEvery)
+		defer tick.Stop()
+		for { // the first reads at once, then one pair each tick
+			for _, r := range regions {
+				t := time.Now()
+				_, err := projections.TurnoutOfRegion(ctx, db, r)
+				if err != nil {
+					qerr = fmt.Errorf("benchmark: turnout of %s: %w", r, err)
+					return
+				}
+				lat = append(lat, time.Since(t))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() error {
+		cancel()
+		<-done
+		b.rep.TurnoutQueries, b.rep.TurnoutQueryRegions = len(lat), regions
+		if len(lat) > 0 {
+			t := throughput(len(lat), 0, lat) // sorts lat
+			b.rep.TurnoutQueryP50ms, b.rep.TurnoutQueryP99ms = t.P50ms, t.P99ms
+			b.rep.TurnoutQueryMaxms = float64(lat[len(lat)-1]) / 1e6
+		}
+		return qerr
 	}
 }
 

@@ -53,6 +53,7 @@ func benchAppend(b *testing.B, writers int) {
 	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
+	b.ReportMetric(peakRSSMiB(), "peak-rss-MiB")
 }
 
 // BenchmarkAppend1 appends one event per command from one writer.
@@ -114,6 +115,14 @@ func fill(b *testing.B, s *eventstore.Store, n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// peakRSSMiB is the process's peak resident memory so far, in MiB (the
+// embedded nats-server included: it runs in the same process).
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
 
 // cpuTime is the process's CPU time (user and system) so far.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,8 @@ under --data and removed afterwards):
     storage): asynchronous with a window of pending acks, and synchronous from --writers goroutines;
   - the ledger's full command path (decide, append, ingest into Pebble with the Merkle tree,
     fsync, acknowledge) with the scenario's check-ins, at 1 and --writers concurrent recorders:
-    events/s and p50, p99, p99.9 latency; the ingest lag under that load;
+    events/s and p50, p99, p99.9 latency; the ingest lag under that load; the latency of turnout
+    queries (the province and a village being recorded) made during the --writers run;
   - rebuilding Pebble from JetStream, rebuilding the read models, audit verification;
   - peak resident memory, and the ratio of the ledger's throughput to the asynchronous baseline.`,
 		Args: cobra.NoArgs,
@@ -109,6 +111,8 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 	}
 	fmt.Fprintf(w, "\ningest lag under load: max %d, mean %.1f messages (%d samples); read models behind Pebble's log: max %d events\n(%s)\n",
 		r.IngestLagMaxMsgs, r.IngestLagMeanMsgs, r.LagSamples, r.ProjectionLagMaxEvents, r.ProjectionLagNote)
+	fmt.Fprintf(w, "turnout queries under load (%s): %d, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+		strings.Join(r.TurnoutQueryRegions, ", "), r.TurnoutQueries, r.TurnoutQueryP50ms, r.TurnoutQueryP99ms, r.TurnoutQueryMaxms)
 	fmt.Fprintf(w, "audit intact: %v; peak resident memory: %.0f MiB; ledger/async ratio: %.3f; total %.1f s\n",
 		r.AuditIntact, float64(r.PeakRSSBytes)/(1<<20), r.RatioToAsync, r.ElapsedS)
 	for _, n := range r.Notes {

@@ -1,0 +1,50 @@
+package benchmark
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"ledger/node"
+)
+
+// TestRunTurnoutQueries runs the whole benchmark at a small scale on a
+// real node and checks that the turnout reads made during the concurrent
+// run are reported, in the Go report and in its JSON.
+func TestRunTurnoutQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the benchmark on a real node")
+	}
+	rep, err := Run(context.Background(), Config{Node: node.Config{DataDir: t.TempDir(), MemoryStorage: true}, Writers: 4, Events: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.LedgerN.Count != 400 || !rep.AuditIntact {
+		t.Fatalf("report %+v", rep)
+	}
+	if len(rep.TurnoutQueryRegions) != 2 || len(rep.TurnoutQueryRegions[0]) != 2 || len(rep.TurnoutQueryRegions[1]) != 12 ||
+		rep.TurnoutQueryRegions[1][:2] != rep.TurnoutQueryRegions[0] {
+		t.Errorf("turnout regions %q, want a province and one of its villages", rep.TurnoutQueryRegions)
+	}
+	// Every tick reads both regions, and the first pair is read at once.
+	if rep.TurnoutQueries < 2 || rep.TurnoutQueries%2 != 0 {
+		t.Errorf("%d turnout queries, want pairs, at least one", rep.TurnoutQueries)
+	}
+	if rep.TurnoutQueryMaxms <= 0 || rep.TurnoutQueryP50ms > rep.TurnoutQueryP99ms || rep.TurnoutQueryP99ms > rep.TurnoutQueryMaxms {
+		t.Errorf("turnout latencies p50 %v, p99 %v, max %v ms: not ordered", rep.TurnoutQueryP50ms, rep.TurnoutQueryP99ms, rep.TurnoutQueryMaxms)
+	}
+	out, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(out, &fields); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"turnout_queries", "turnout_query_p50_ms", "turnout_query_p99_ms", "turnout_query_max_ms",
+		"turnout_query_regions", "ledger_n_recorders", "ingest_lag_max_msgs", "projection_lag_max_events"} {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("JSON report has no %q: %s", k, out)
+		}
+	}
+}
