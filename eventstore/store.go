@@ -247,7 +247,12 @@ func (s *Store) ensureStream(ctx context.Context) error {
 }
 
 func (s *Store) openPebble() error {
-	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20}
+	// A 64 MiB block cache (Pebble's default is 8 MiB) keeps the read
+	// models' and indexes' hot blocks in memory while ingest flushes and
+	// compacts, so queries rarely wait on a read.
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref()
+	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20, Cache: cache}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // most index lookups miss (new command IDs)
 	}
