@@ -49,6 +49,10 @@ func Rebuild(ctx context.Context, db *pebble.DB, name string, progress func(done
 // replay applies the log to fresh appliers of ps. Reads on a cache miss go
 // to the DB: the caches are only trimmed after a commit, so every value
 // written into an uncommitted batch is still cached.
+//
+// Two goroutines share the work: a reader walks the log and splits each
+// stored event into its fields (readLog), and this goroutine applies them
+// in order, in chunks.
 func replay(ctx context.Context, db *pebble.DB, ps []projection, total uint64, progress func(done, total uint64)) error {
 	opts := Options{CacheEntries: 1 << 20}
 	as := make([]*applier, len(ps))
@@ -56,49 +60,131 @@ func replay(ctx context.Context, db *pebble.DB, ps []projection, total uint64, p
 		as[i] = newApplier(p, withDefaults(opts))
 		as[i].loaded = true
 	}
-	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(1), UpperBound: []byte{'f'}})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks, free := make(chan *logChunk, 2), make(chan *logChunk, 3)
+	for range cap(free) {
+		free <- &logChunk{recs: make([]rec, 0, chunkEvents), arena: make([]byte, 0, chunkEvents*768)}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- readLog(ctx, db, chunks, free) }()
+	err := applyChunks(ctx, db, as, chunks, free, total, progress)
 	if err != nil {
-		return err
+		cancel()
+		for range chunks { // let the reader see the cancel and stop
+		}
 	}
-	defer it.Close()
+	if rerr := <-errc; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// chunkEvents is how many events the reader hands over at a time.
+const chunkEvents = 4096
+
+// logChunk is a run of stored events split into fields; the fields point
+// into arena, which holds copies of the stored values.
+type logChunk struct {
+	recs  []rec
+	arena []byte
+	err   error // why the reader stopped after recs, if it failed
+}
+
+func applyChunks(ctx context.Context, db *pebble.DB, as []*applier, chunks <-chan *logChunk, free chan<- *logChunk,
+	total uint64, progress func(done, total uint64)) error {
 	b := db.NewBatch()
-	var e rec
 	var done uint64
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		if len(k) != 9 {
-			continue
-		}
-		pos := binary.BigEndian.Uint64(k[1:])
-		if err := e.fromStored(pos, it.Value()); err != nil {
-			return fmt.Errorf("%w at position %d", err, pos)
-		}
-		for _, a := range as {
-			a.w.b, a.w.r = b, db
-			if err := a.applyOne(&e); err != nil {
-				return err
+	var err error
+	for ch := range chunks {
+		for i := range ch.recs {
+			for _, a := range as {
+				a.w.b, a.w.r = b, db
+				if err := a.applyOne(&ch.recs[i]); err != nil {
+					return err
+				}
+			}
+			if done++; done%rebuildBatch == 0 {
+				if b, err = commitReplay(db, b, as); err != nil {
+					return err
+				}
+				if progress != nil {
+					progress(done, total)
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
 		}
-		if done++; done%rebuildBatch == 0 {
-			if b, err = commitReplay(db, b, as); err != nil {
-				return err
-			}
-			if progress != nil {
-				progress(done, total)
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if ch.err != nil {
+			return ch.err
 		}
-	}
-	if err := it.Error(); err != nil {
-		return err
+		free <- ch
 	}
 	if _, err = commitReplay(db, b, as); err != nil {
 		return err
 	}
 	if progress != nil {
 		progress(done, total)
+	}
+	return nil
+}
+
+// readLog is the reader's side of replay; it closes chunks when done. A
+// read error or an undecodable event ends the last chunk it sends.
+func readLog(ctx context.Context, db *pebble.DB, chunks chan<- *logChunk, free <-chan *logChunk) error {
+	defer close(chunks)
+	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(1), UpperBound: []byte{'f'}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var ch *logChunk
+	take := func() bool {
+		select {
+		case ch = <-free:
+			ch.recs, ch.arena, ch.err = ch.recs[:0], ch.arena[:0], nil
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	send := func() bool {
+		select {
+		case chunks <- ch:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if !take() {
+		return ctx.Err()
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 9 {
+			continue
+		}
+		if len(ch.recs) == cap(ch.recs) {
+			if !send() || !take() {
+				return ctx.Err()
+			}
+		}
+		pos := binary.BigEndian.Uint64(k[1:])
+		n := len(ch.arena)
+		ch.arena = append(ch.arena, it.Value()...) // a bigger arena leaves earlier recs on the old one, still valid
+		ch.recs = append(ch.recs, rec{})
+		if err := ch.recs[len(ch.recs)-1].fromStored(pos, ch.arena[n:]); err != nil {
+			ch.recs = ch.recs[:len(ch.recs)-1]
+			ch.err = fmt.Errorf("%w at position %d", err, pos)
+			break
+		}
+	}
+	if err := it.Error(); err != nil && ch.err == nil {
+		ch.err = err
+	}
+	if !send() {
+		return ctx.Err()
 	}
 	return nil
 }
