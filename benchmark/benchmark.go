@@ -4,8 +4,8 @@
 // ledger's full command path (decide, append to JetStream, ingest into
 // Pebble with the Merkle tree, fsync, acknowledge) at 1 and N concurrent
 // recorders with the scenario's check-ins, ingest lag and turnout query
-// latency under that load, rebuilds (Pebble from JetStream; the read models from Pebble), audit
-// verification, and peak memory.
+// latency under that load, rebuilds (Pebble from JetStream; the read
+// models from Pebble), audit verification, and peak memory.
 //
 //	rep, err := benchmark.Run(ctx, benchmark.Config{Node: node.Config{DataDir: dir}, Writers: 64, Events: 100_000})
 package benchmark
@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"ledger/app"
 	"ledger/node"
@@ -156,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := b.run(ctx); err != nil {
 		return nil, err
 	}
-	rep.PeakRSSBytes = peakRSS()
+	rep.PeakRSSBytes = PeakRSS()
 	if rep.AsyncPublish.PerS > 0 {
 		rep.RatioToAsync = rep.LedgerN.PerS / rep.AsyncPublish.PerS
 	}
@@ -386,21 +388,46 @@ func (b *bench) queryTurnout(ctx context.Context, steps []scenario.Step) (stop f
 		return func() error { return nil }
 	}
 	regions := []string{string(levels[0]), string(levels[len(levels)-1])}
+	probe := StartTurnoutProbe(ctx, b.n.Store.DB(), regions, turnoutQueryEvery)
+	return func() error {
+		q, err := probe()
+		b.rep.TurnoutQueries, b.rep.TurnoutQueryRegions = q.Queries, q.Regions
+		b.rep.TurnoutQueryP50ms, b.rep.TurnoutQueryP99ms, b.rep.TurnoutQueryMaxms = q.P50ms, q.P99ms, q.Maxms
+		return err
+	}
+}
+
+// QueryStats are the latencies of the reads a turnout probe made.
+type QueryStats struct {
+	Regions []string `json:"regions"`
+	Queries int      `json:"queries"`
+	P50ms   float64  `json:"p50_ms"`
+	P99ms   float64  `json:"p99_ms"`
+	Maxms   float64  `json:"max_ms"`
+}
+
+// StartTurnoutProbe reads the turnout read model of each region in turn,
+// once at start and then every period, timing each read, until the
+// returned stop is called; stop returns the latencies and the first read
+// that failed. It stands for a dashboard or a supervisor polling while
+// the ledger records.
+func StartTurnoutProbe(ctx context.Context, db *pebble.DB, regions []string, every time.Duration) (stop func() (QueryStats, error)) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var lat []time.Duration
 	var qerr error
-	db := b.n.Store.DB()
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(turnoutQueryEvery)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
-		for { // the first reads at once, then one pair each tick
+		for { // the first reads at once, then one round each tick
 			for _, r := range regions {
 				t := time.Now()
 				_, err := projections.TurnoutOfRegion(ctx, db, r)
 				if err != nil {
-					qerr = fmt.Errorf("benchmark: turnout of %s: %w", r, err)
+					if ctx.Err() == nil {
+						qerr = fmt.Errorf("benchmark: turnout of %s: %w", r, err)
+					}
 					return
 				}
 				lat = append(lat, time.Since(t))
@@ -412,16 +439,15 @@ func (b *bench) queryTurnout(ctx context.Context, steps []scenario.Step) (stop f
 			}
 		}
 	}()
-	return func() error {
+	return func() (QueryStats, error) {
 		cancel()
 		<-done
-		b.rep.TurnoutQueries, b.rep.TurnoutQueryRegions = len(lat), regions
+		q := QueryStats{Regions: regions, Queries: len(lat)}
 		if len(lat) > 0 {
 			t := throughput(len(lat), 0, lat) // sorts lat
-			b.rep.TurnoutQueryP50ms, b.rep.TurnoutQueryP99ms = t.P50ms, t.P99ms
-			b.rep.TurnoutQueryMaxms = float64(lat[len(lat)-1]) / 1e6
+			q.P50ms, q.P99ms, q.Maxms = t.P50ms, t.P99ms, float64(lat[len(lat)-1])/1e6
 		}
-		return qerr
+		return q, qerr
 	}
 }
 
@@ -442,8 +468,8 @@ func (b *bench) projectionLag(ctx context.Context) uint64 {
 	return behind
 }
 
-// peakRSS reads VmHWM (peak resident set) from /proc/self/status; 0 if unknown.
-func peakRSS() int64 {
+// PeakRSS reads VmHWM (peak resident set) from /proc/self/status; 0 if unknown.
+func PeakRSS() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"ledger/benchmark"
 	"ledger/node"
 	"ledger/projections"
 	"ledger/scenario"
@@ -44,7 +46,15 @@ type demoReport struct {
 	EventsPerS     float64 `json:"events_per_s"`
 	CheckpointRoot string  `json:"checkpoint_root,omitempty"` // base64 RFC 6962 root of the Merkle tree, as in a checkpoint
 	CheckpointSize uint64  `json:"checkpoint_size,omitempty"`
+	// TurnoutQueries are the reads of the turnout read model (the province
+	// and the first unit's village or community) made every 5 ms while
+	// the province was being recorded, as a dashboard polling would.
+	TurnoutQueries *benchmark.QueryStats `json:"turnout_queries_during_load,omitempty"`
+	PeakRSSBytes   int64                 `json:"peak_rss_bytes"`
 }
+
+// demoQueryEvery is how often the demo reads turnout while it records.
+const demoQueryEvery = 5 * time.Millisecond
 
 // readModelTurnout takes the turnout from the projections' read model
 // when the node maintains it (its province total is not empty); else the
@@ -135,17 +145,29 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 	if err != nil {
 		return err
 	}
+	stopProbe := func() (benchmark.QueryStats, error) { return benchmark.QueryStats{}, nil }
+	if units := sc.Units(); n.Projections != nil && len(units) > 0 {
+		regions := []string{scenario.ProvinceCode, string(units[0].Region)}
+		stopProbe = benchmark.StartTurnoutProbe(ctx, n.Store.DB(), regions, demoQueryEvery)
+	}
 	start := time.Now()
 	sum, err := sc.Record(ctx, n.Ledger, func(int) { _ = bar.Add(1) })
 	elapsed := time.Since(start)
+	queries, qerr := stopProbe()
 	stopProfile()
 	_ = bar.Finish()
+	if err == nil {
+		err = qerr
+	}
 	if err != nil {
 		return err
 	}
 	rep := demoReport{Scale: sc.Config().Scale, Seed: o.seed, Recorders: o.recorders,
 		Summary: sum, Turnout: sum.Turnout(), TurnoutSource: "recorded check-ins and declared rolls",
 		ElapsedS: elapsed.Seconds(), EventsPerS: float64(sum.Events) / elapsed.Seconds()}
+	if queries.Queries > 0 {
+		rep.TurnoutQueries = &queries
+	}
 	if !o.temp {
 		rep.DataDir = n.Config.DataDir
 	}
@@ -160,6 +182,7 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 		}
 		rep.CheckpointRoot, rep.CheckpointSize = base64.StdEncoding.EncodeToString(root), size
 	}
+	rep.PeakRSSBytes = benchmark.PeakRSS()
 	if o.json {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
@@ -224,6 +247,13 @@ func printDemo(w io.Writer, r demoReport) error {
 		s.InvalidBoxes, s.Recalls, s.VoidedElections, s.Consultations, s.Inspections)
 	_, err := fmt.Fprintf(w, "\nrecorded %d events (%d commands, %d refused on purpose) in %.1f s: %.0f events/s with %d recorders\n",
 		s.Events, s.Commands, s.Refused, r.ElapsedS, r.EventsPerS, r.Recorders)
+	if q := r.TurnoutQueries; err == nil && q != nil {
+		_, err = fmt.Fprintf(w, "turnout read while recording (%s), every %v: %d reads, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+			strings.Join(q.Regions, ", "), demoQueryEvery, q.Queries, q.P50ms, q.P99ms, q.Maxms)
+	}
+	if err == nil && r.PeakRSSBytes > 0 {
+		_, err = fmt.Fprintf(w, "peak resident memory: %d MiB\n", r.PeakRSSBytes>>20)
+	}
 	if err == nil && r.CheckpointRoot != "" {
 		_, err = fmt.Fprintf(w, "Merkle tree: %d events, root %s\n", r.CheckpointSize, r.CheckpointRoot)
 	}

@@ -75,6 +75,14 @@ func TestDemoJSON(t *testing.T) {
 		ElapsedS         float64 `json:"elapsed_s"`
 		EventsPerS       float64 `json:"events_per_s"`
 		Unexpected       int64   `json:"unexpected"`
+		PeakRSSBytes     int64   `json:"peak_rss_bytes"`
+		Queries          *struct {
+			Regions []string `json:"regions"`
+			Queries int      `json:"queries"`
+			P50ms   float64  `json:"p50_ms"`
+			P99ms   float64  `json:"p99_ms"`
+			Maxms   float64  `json:"max_ms"`
+		} `json:"turnout_queries_during_load"`
 	}
 	out := runDemoBench(t, "demo", "--scale", "0.0002", "--seed", "5", "--json")
 	if err := json.Unmarshal(out, &rep); err != nil {
@@ -82,7 +90,12 @@ func TestDemoJSON(t *testing.T) {
 	}
 	if rep.Elections != 2 || rep.RegisteredVoters == 0 || rep.CheckedIn == 0 || rep.CheckedIn > rep.RegisteredVoters ||
 		rep.Turnout <= 0 || rep.Turnout > 1 || rep.BallotsCounted == 0 || rep.InvalidElections == nil ||
-		rep.Events == 0 || rep.EventsPerS <= 0 || rep.Unexpected != 0 {
+		rep.Events == 0 || rep.EventsPerS <= 0 || rep.Unexpected != 0 || rep.PeakRSSBytes <= 0 {
 		t.Errorf("report %s", out)
+	}
+	// The probe reads once at start, so there is always a first pair.
+	if q := rep.Queries; q == nil || q.Queries < 2 || len(q.Regions) != 2 || q.Regions[0] != "22" ||
+		q.P50ms > q.P99ms || q.P99ms > q.Maxms {
+		t.Errorf("turnout queries during the load: %s", out)
 	}
 }
