@@ -200,6 +200,9 @@ func TestRepairShortStream(t *testing.T) {
 	if err != nil || last != uint64(len(want)) {
 		t.Fatalf("stream last seq after repair: %d (%v), want %d", last, err, len(want))
 	}
+	if got := s.Stats().Republished.Load(); got != 7 {
+		t.Fatalf("repair counted %d republished messages, want the 7 lost", got)
+	}
 	// Rebuild a Pebble copy from the repaired stream alone and compare.
 	closeStore(t, s)
 	s = openEmbedded(t, dir, true)

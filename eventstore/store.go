@@ -130,6 +130,7 @@ type Store struct {
 	heads    *bounded.Map[string, head]      // appender side: the head each append follows
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
+	sets     sortedSets                      // ingest's writes of one group, reused
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
 	lastTime atomic.Int64
@@ -151,6 +152,11 @@ type Stats struct {
 	Syncs       atomic.Uint64 // fsyncs by the syncer
 	ChainBreaks atomic.Uint64 // events whose previous hash or version did not follow their aggregate's head
 	BadMessages atomic.Uint64 // stream messages that did not decode
+	// Republished counts stream messages that repair put back from
+	// Pebble's log at their positions, after the stream lost its tail (a
+	// power loss, or its store files cut short): the history is whole
+	// again, but an operator or an inspection team should know it happened.
+	Republished atomic.Uint64
 }
 
 // Open opens (or creates) the store, repairs a JetStream stream shorter

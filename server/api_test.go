@@ -119,7 +119,8 @@ func TestOpsRoutes(t *testing.T) {
 		}
 	}
 	r := e.do(http.MethodGet, "/metrics", "", nil)
-	for _, m := range []string{"ledger_ingest_lag_messages", "ledger_projection_lag_events", "ledger_checkpoint_age_seconds", "ledger_events_appended_total"} {
+	for _, m := range []string{"ledger_ingest_lag_messages", "ledger_projection_lag_events", "ledger_checkpoint_age_seconds", "ledger_events_appended_total",
+		"ledger_stream_messages_republished_total", "ledger_stream_messages_undecodable_total", "ledger_chain_breaks_total"} {
 		if !strings.Contains(string(r.Body), m) {
 			t.Errorf("metric %s missing", m)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +51,18 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		Help: "Last durable (fsynced) log position."}, func() float64 { _, p := st.Position(); return float64(p) })
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ledger_ingest_lag_messages",
 		Help: "Stream messages not yet durable in this node's Pebble."}, func() float64 { return float64(s.ingestLag()) })
+	counter := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
+	}
+	republished := counter("ledger_stream_messages_republished_total",
+		"Stream messages put back from Pebble's log at their positions by repair, after the stream lost its tail.", &st.Stats().Republished)
+	undecodable := counter("ledger_stream_messages_undecodable_total",
+		"Stream messages ingest skipped because they are not ledger records or their hash does not match.", &st.Stats().BadMessages)
+	chainBreaks := counter("ledger_chain_breaks_total",
+		"Events that did not follow their aggregate's hash chain; ingest stops at the first.", &st.Stats().ChainBreaks)
 	age := (&checkpointAge{}).collector(s)
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.commands, m.cmdTime, m.rejected, m.inflight, events, pos, lag, age, newProjectionLag(s)} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.commands, m.cmdTime, m.rejected, m.inflight, events, pos, lag, age,
+		newProjectionLag(s), republished, undecodable, chainBreaks} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
