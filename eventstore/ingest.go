@@ -1,12 +1,10 @@
 package eventstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -154,8 +152,6 @@ func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
-	sets := &s.sets
-	sets.reset()
 	var all []Envelope
 	buf := make([]byte, 0, 1024)
 	for _, m := range group {
@@ -177,21 +173,22 @@ func (s *Store) applyGroup(group []decoded) error {
 			cp.Position++
 			events[i].Position = cp.Position
 			var err error
-			if buf, err = s.writeEvent(b, sets, &events[i], buf[:0]); err != nil {
+			if buf, err = s.writeEvent(b, &events[i], buf[:0]); err != nil {
 				return err
 			}
 		}
 		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
 		s.recent[seq%uint64(len(s.recent))].Store(&ref)
-		sets.add(msgKey(seq), ref.encode())
+		if err := b.Set(msgKey(seq), ref.encode(), nil); err != nil {
+			return err
+		}
 		if len(events) > 0 {
-			sets.add(commandKey(events[0].CommandID), ref.encode())
+			if err := b.Set(commandKey(events[0].CommandID), ref.encode(), nil); err != nil {
+				return err
+			}
 		}
 		cp.Seq = seq
 		all = append(all, events...)
-	}
-	if err := sets.writeSorted(b); err != nil {
-		return err
 	}
 	for _, a := range s.cfg.Appliers {
 		runtime.Gosched()
@@ -217,10 +214,7 @@ func (s *Store) applyGroup(group []decoded) error {
 // is applied, and the error names its position. Its own hash was checked
 // when its message was decoded, so ingest is where both checks of every
 // event happen, once (the Merkle tree's applier relies on them).
-//
-// The aggregate's head goes into b at once (a later event of the group
-// may read it back); the event and its other index entries go into sets.
-func (s *Store) writeEvent(b *pebble.Batch, sets *sortedSets, e *Envelope, buf []byte) ([]byte, error) {
+func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, error) {
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
 	if !ok {
@@ -231,55 +225,18 @@ func (s *Store) writeEvent(b *pebble.Batch, sets *sortedSets, e *Envelope, buf [
 		return buf, &ChainError{Position: e.Position, Seq: e.Seq, Aggregate: e.Aggregate().String(), Version: e.Version, HeadVersion: prev.Version}
 	}
 	buf = encodeStored(e, buf)
-	sets.add(eventKey(e.Position), buf)
+	_ = b.Set(eventKey(e.Position), buf, nil)
 	pos := u64key(0, e.Position)[1:]
-	sets.add(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos)
+	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
 	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
 	s.chain.Put(key, h)
 	_ = b.Set(headKey(e.AggregateKind, e.AggregateID), h.encode(), nil)
-	sets.add(indexKey(prefixRegion, e.Region, e.Position), nil)
+	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
 	if e.Actor != "" {
-		sets.add(indexKey(prefixActor, e.Actor, e.Position), nil)
+		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)
 	}
-	sets.add(eventIDKey(e.EventID), pos)
+	_ = b.Set(eventIDKey(e.EventID), pos, nil)
 	return buf, nil
-}
-
-// sortedSets collects a group's writes and adds them to the batch in key
-// order. Pebble's memtable remembers where its last insert went, so keys
-// in order (events by ascending position, then the indexes prefix by
-// prefix) are inserted next to each other instead of each being searched
-// for from the top of the skiplist: ingest's largest single cost.
-type sortedSets struct {
-	arena []byte
-	ents  []setEnt
-}
-
-type setEnt struct{ k, v, end int } // arena[k:v] is the key, arena[v:end] the value
-
-func (s *sortedSets) reset() { s.arena, s.ents = s.arena[:0], s.ents[:0] }
-
-func (s *sortedSets) add(k, v []byte) {
-	e := setEnt{k: len(s.arena)}
-	s.arena = append(s.arena, k...)
-	e.v = len(s.arena)
-	s.arena = append(s.arena, v...)
-	e.end = len(s.arena)
-	s.ents = append(s.ents, e)
-}
-
-func (s *sortedSets) writeSorted(b *pebble.Batch) error {
-	a := s.arena
-	slices.SortFunc(s.ents, func(x, y setEnt) int { return bytes.Compare(a[x.k:x.v], a[y.k:y.v]) })
-	for _, e := range s.ents {
-		if err := b.Set(a[e.k:e.v], a[e.v:e.end], nil); err != nil {
-			return err
-		}
-	}
-	if cap(s.arena) > 64<<20 { // do not keep a huge group's buffer
-		s.arena, s.ents = nil, nil
-	}
-	return nil
 }
 
 // batchHead reads an aggregate's head as of the writes already in b.

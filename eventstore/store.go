@@ -130,7 +130,6 @@ type Store struct {
 	heads    *bounded.Map[string, head]      // appender side: the head each append follows
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
-	sets     sortedSets                      // ingest's writes of one group, reused
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
 	lastTime atomic.Int64
