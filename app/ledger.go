@@ -39,7 +39,10 @@ type Outcome struct {
 
 // Config configures a Ledger; zero values mean defaults.
 type Config struct {
-	// CacheSize bounds how many aggregate states are kept. Default 1024 (a station of 2,000 voters holds about 100 KB).
+	// CacheSize bounds how many aggregate states are kept, the least
+	// recently used leaving first. Default 4096: enough for the elections
+	// and stations of 512 units being recorded at once (a station of
+	// 2,000 voters holds about 100 KB, most hold far less).
 	CacheSize int
 	// Retries after a concurrency conflict with another process. Default 5.
 	Retries int
@@ -69,7 +72,7 @@ type Ledger struct {
 // New returns a Ledger recording into store.
 func New(store Store, cfg Config) *Ledger {
 	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 1024
+		cfg.CacheSize = 4096
 	}
 	if cfg.Retries == 0 {
 		cfg.Retries = 5

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +32,7 @@ type demoOptions struct {
 	json      bool
 	temp      bool // the data directory is temporary
 	cpuProf   string
+	memProf   string
 }
 
 // demoReport is the demo's JSON output.
@@ -101,10 +103,12 @@ seed again into the same directory records nothing twice.`,
 	f := cmd.Flags()
 	f.Float64Var(&o.scale, "scale", scenario.DefaultScale, "share of the province's communities and villages, (0, 1]")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the generated province")
-	f.IntVar(&o.recorders, "recorders", 64, "commands in flight")
+	f.IntVar(&o.recorders, "recorders", 512, "units recorded at once and commands in flight (a province's polling stations record side by side)")
 	f.BoolVar(&o.json, "json", false, "print JSON instead of a table")
 	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the recording to this file")
 	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memProf, "memprofile", "", "write a heap profile to this file once the province is recorded")
+	_ = f.MarkHidden("memprofile")
 	return cmd
 }
 
@@ -155,6 +159,9 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 	elapsed := time.Since(start)
 	queries, qerr := stopProbe()
 	stopProfile()
+	if err == nil {
+		err = writeHeapProfile(o.memProf)
+	}
 	_ = bar.Finish()
 	if err == nil {
 		err = qerr
@@ -209,6 +216,23 @@ func demoBar(w io.Writer, sc *scenario.Scenario, visible bool) *progressbar.Prog
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("cmd"),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth(),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+// writeHeapProfile writes the live heap into path ("" for none).
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // startCPUProfile starts a CPU profile into path ("" for none) and
