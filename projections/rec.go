@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"ledger/eventstore"
 )
@@ -25,14 +26,20 @@ type rec struct {
 	occurred    time.Time // when converted from an Envelope
 }
 
-// fromEnvelope fills r from e. The slices alias e's strings' copies.
+// fromEnvelope fills r from e. The slices alias e's strings without
+// copying them (copying was a third of the read models' share of live
+// ingest): a rec's fields are only ever read.
 func (r *rec) fromEnvelope(e *eventstore.Envelope) {
-	*r = rec{pos: e.Position, typ: []byte(e.Type), kind: []byte(e.AggregateKind), aggID: []byte(e.AggregateID),
-		region: []byte(e.Region), payload: e.Payload, occurred: e.OccurredAt}
+	*r = rec{pos: e.Position, typ: readOnly(e.Type), kind: readOnly(e.AggregateKind), aggID: readOnly(e.AggregateID),
+		region: readOnly(e.Region), payload: e.Payload, occurred: e.OccurredAt}
 	if r.occurred.IsZero() {
 		r.occurred = e.RecordedAt
 	}
 }
+
+// readOnly returns the bytes of s without copying them. They must never be
+// written to.
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // canonicalMagic starts eventstore's version 1 canonical encoding.
 const canonicalMagic = "ledger-event-v1\n"
