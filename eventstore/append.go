@@ -108,6 +108,11 @@ func (s *Store) Submit(ctx context.Context, agg Aggregate, expectedVersion uint6
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if err := s.ingestErr(); err != nil {
+		// Ingest stopped (a broken chain, a failed fsync): nothing new is
+		// published into a log this node cannot apply.
+		return nil, fmt.Errorf("eventstore: ingest stopped: %w", err)
+	}
 	if s.mayBeRecorded(meta.CommandID) {
 		if r, ok, err := s.Command(ctx, meta.CommandID); err != nil || ok {
 			return &Pending{s: s, seq: r.Seq, Version: r.Version, duplicate: &r}, err

@@ -352,6 +352,18 @@ func TestIngestStopsAtBrokenChain(t *testing.T) {
 			if got, _ := s.ReadLog(ctx, 1, 100); len(got) != 3 {
 				t.Fatalf("log holds %d events after the break, want 3", len(got))
 			}
+			// Once ingest has stopped, nothing more is published.
+			last, err := s.StreamLastSeq(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Append(ctx, storetest.Agg(2), 0, eventstore.Meta{CommandID: fmt.Sprintf("later-%d", i)}, storetest.Event(9))
+			if !errors.Is(err, eventstore.ErrChainBroken) {
+				t.Fatalf("append after ingest stopped: %v, want the chain error", err)
+			}
+			if now, _ := s.StreamLastSeq(ctx); now != last {
+				t.Fatalf("stream grew from %d to %d after ingest stopped", last, now)
+			}
 		})
 	}
 }
