@@ -12,6 +12,7 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 
 	"ledger/eventstore"
+	"ledger/internal/relay"
 )
 
 // sourceCheck recomputes the hash chains and the tree over one copy of the
@@ -184,27 +185,12 @@ func (n *nodeReader) close() {
 // place in the order.
 func (v *verification) scanPebble(ctx context.Context, c *sourceCheck) error {
 	defer c.finish()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks, free := make(chan *pebbleChunk, 2), make(chan *pebbleChunk, 3)
-	for range 3 {
-		free <- &pebbleChunk{recs: make([]pebbleRec, 0, chunkRecs), arena: make([]byte, 0, chunkArena)}
+	alloc := func() *pebbleChunk {
+		return &pebbleChunk{recs: make([]pebbleRec, 0, chunkRecs), arena: make([]byte, 0, chunkArena)}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- v.readPebble(ctx, chunks, free) }()
-	for ch := range chunks {
-		ok := c.addChunk(ch)
-		free <- ch
-		if !ok {
-			cancel()
-			for range chunks { // let the reader see the cancel and stop
-			}
-			break
-		}
-	}
-	err := <-errc
-	if c.problem != nil {
-		return nil // the reader stopped because the checker did
+	stopped, err := relay.Run(ctx, alloc, func(p *relay.Producer[pebbleChunk]) error { return v.readPebble(ctx, p) }, c.addChunk)
+	if stopped {
+		return nil // the reader stopped because the checker found a problem
 	}
 	return err
 }
@@ -250,35 +236,18 @@ func (c *sourceCheck) addChunk(ch *pebbleChunk) bool {
 	return true
 }
 
-// readPebble is the reader's side of scanPebble. It closes chunks when done.
-func (v *verification) readPebble(ctx context.Context, chunks chan<- *pebbleChunk, free <-chan *pebbleChunk) error {
-	defer close(chunks)
+// readPebble is the reader's side of scanPebble.
+func (v *verification) readPebble(ctx context.Context, p *relay.Producer[pebbleChunk]) error {
 	it, err := v.snap.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{prefixEvent}, UpperBound: []byte{prefixEvent + 1}})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var ch *pebbleChunk
-	next := func() bool {
-		select {
-		case ch = <-free:
-			ch.recs, ch.arena = ch.recs[:0], ch.arena[:0]
-			return true
-		case <-ctx.Done():
-			return false
-		}
+	ch, ok := p.Next()
+	if !ok {
+		return p.Err()
 	}
-	if !next() {
-		return ctx.Err()
-	}
-	send := func() bool {
-		select {
-		case chunks <- ch:
-			return next()
-		case <-ctx.Done():
-			return false
-		}
-	}
+	ch.reset()
 	var last uint64
 	for it.First(); it.Valid(); it.Next() {
 		k, val := it.Key(), it.Value()
@@ -303,9 +272,14 @@ func (v *verification) readPebble(ctx context.Context, chunks chan<- *pebbleChun
 		}
 		if ok {
 			if len(ch.arena)+len(f.kind)+len(f.id)+len(f.prev) > cap(ch.arena) || len(ch.recs) == cap(ch.recs) {
-				if !send() {
-					return ctx.Err()
+				if !p.Send(ch) {
+					return p.Err()
 				}
+				var more bool
+				if ch, more = p.Next(); !more {
+					return p.Err()
+				}
+				ch.reset()
 			}
 			r.f = chainFields{kind: ch.keep(f.kind), id: ch.keep(f.id), version: f.version, prev: ch.keep(f.prev)}
 		}
@@ -317,15 +291,13 @@ func (v *verification) readPebble(ctx context.Context, chunks chan<- *pebbleChun
 	if err := it.Error(); err != nil {
 		return err
 	}
-	if len(ch.recs) > 0 {
-		select {
-		case chunks <- ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if len(ch.recs) > 0 && !p.Send(ch) {
+		return p.Err()
 	}
 	return nil
 }
+
+func (ch *pebbleChunk) reset() { ch.recs, ch.arena = ch.recs[:0], ch.arena[:0] }
 
 // keep copies b into the chunk's arena (which has room: the caller checked).
 func (ch *pebbleChunk) keep(b []byte) []byte {

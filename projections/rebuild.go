@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"ledger/internal/relay"
 )
 
 // rebuildBatch is how many events a rebuild applies per committed batch.
@@ -60,24 +62,49 @@ func replay(ctx context.Context, db *pebble.DB, ps []projection, total uint64, p
 		as[i] = newApplier(p, withDefaults(opts))
 		as[i].loaded = true
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks, free := make(chan *logChunk, 2), make(chan *logChunk, 3)
-	for range cap(free) {
-		free <- &logChunk{recs: make([]rec, 0, chunkEvents), arena: make([]byte, 0, chunkEvents*768)}
+	alloc := func() *logChunk {
+		return &logChunk{recs: make([]rec, 0, chunkEvents), arena: make([]byte, 0, chunkEvents*768)}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- readLog(ctx, db, chunks, free) }()
-	err := applyChunks(ctx, db, as, chunks, free, total, progress)
-	if err != nil {
-		cancel()
-		for range chunks { // let the reader see the cancel and stop
+	b := db.NewBatch()
+	var done uint64
+	var applyErr error
+	apply := func(ch *logChunk) bool {
+		for i := range ch.recs {
+			for _, a := range as {
+				a.w.b, a.w.r = b, db
+				if applyErr = a.applyOne(&ch.recs[i]); applyErr != nil {
+					return false
+				}
+			}
+			if done++; done%rebuildBatch == 0 {
+				if b, applyErr = commitReplay(db, b, as); applyErr != nil {
+					return false
+				}
+				if progress != nil {
+					progress(done, total)
+				}
+				if applyErr = ctx.Err(); applyErr != nil {
+					return false
+				}
+			}
 		}
+		applyErr = ch.err
+		return applyErr == nil
 	}
-	if rerr := <-errc; err == nil {
-		err = rerr
+	stopped, err := relay.Run(ctx, alloc, func(p *relay.Producer[logChunk]) error { return readLog(ctx, db, p) }, apply)
+	if stopped {
+		return applyErr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if _, err = commitReplay(db, b, as); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(done, total)
+	}
+	return nil
 }
 
 // chunkEvents is how many events the reader hands over at a time.
@@ -91,84 +118,34 @@ type logChunk struct {
 	err   error // why the reader stopped after recs, if it failed
 }
 
-func applyChunks(ctx context.Context, db *pebble.DB, as []*applier, chunks <-chan *logChunk, free chan<- *logChunk,
-	total uint64, progress func(done, total uint64)) error {
-	b := db.NewBatch()
-	var done uint64
-	var err error
-	for ch := range chunks {
-		for i := range ch.recs {
-			for _, a := range as {
-				a.w.b, a.w.r = b, db
-				if err := a.applyOne(&ch.recs[i]); err != nil {
-					return err
-				}
-			}
-			if done++; done%rebuildBatch == 0 {
-				if b, err = commitReplay(db, b, as); err != nil {
-					return err
-				}
-				if progress != nil {
-					progress(done, total)
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-		}
-		if ch.err != nil {
-			return ch.err
-		}
-		free <- ch
-	}
-	if _, err = commitReplay(db, b, as); err != nil {
-		return err
-	}
-	if progress != nil {
-		progress(done, total)
-	}
-	return nil
-}
+func (ch *logChunk) reset() { ch.recs, ch.arena, ch.err = ch.recs[:0], ch.arena[:0], nil }
 
-// readLog is the reader's side of replay; it closes chunks when done. A
-// read error or an undecodable event ends the last chunk it sends.
-func readLog(ctx context.Context, db *pebble.DB, chunks chan<- *logChunk, free <-chan *logChunk) error {
-	defer close(chunks)
+// readLog is the reader's side of replay. A read error or an undecodable
+// event ends the last chunk it sends.
+func readLog(ctx context.Context, db *pebble.DB, p *relay.Producer[logChunk]) error {
 	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(1), UpperBound: []byte{'f'}})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var ch *logChunk
-	take := func() bool {
-		select {
-		case ch = <-free:
-			ch.recs, ch.arena, ch.err = ch.recs[:0], ch.arena[:0], nil
-			return true
-		case <-ctx.Done():
-			return false
-		}
+	ch, ok := p.Next()
+	if !ok {
+		return p.Err()
 	}
-	send := func() bool {
-		select {
-		case chunks <- ch:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	if !take() {
-		return ctx.Err()
-	}
+	ch.reset()
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
 		if len(k) != 9 {
 			continue
 		}
 		if len(ch.recs) == cap(ch.recs) {
-			if !send() || !take() {
-				return ctx.Err()
+			if !p.Send(ch) {
+				return p.Err()
 			}
+			if ch, ok = p.Next(); !ok {
+				return p.Err()
+			}
+			ch.reset()
 		}
 		pos := binary.BigEndian.Uint64(k[1:])
 		n := len(ch.arena)
@@ -183,8 +160,8 @@ func readLog(ctx context.Context, db *pebble.DB, chunks chan<- *logChunk, free <
 	if err := it.Error(); err != nil && ch.err == nil {
 		ch.err = err
 	}
-	if !send() {
-		return ctx.Err()
+	if !p.Send(ch) {
+		return p.Err()
 	}
 	return nil
 }
