@@ -2,19 +2,16 @@ package audit
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
+	"ledger/eventstore/storetest"
 )
 
 // BenchmarkIngestTreeShare measures what the Merkle tree adds to ingest:
@@ -34,7 +31,7 @@ func BenchmarkIngestTreeShare(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fillStore(b, s, b.N)
+	storetest.Fill(b, s, b.N)
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +91,7 @@ func ingestOnce(b *testing.B, dir string, n int, withTree bool) ingestRun {
 	if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
 		b.Fatal(err)
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), storetest.CPUTime()
 	cfg := eventstore.Config{Dir: dir}
 	var tt *timedTree
 	if withTree {
@@ -109,7 +106,7 @@ func ingestOnce(b *testing.B, dir string, n int, withTree bool) ingestRun {
 	if err := s.WaitFor(context.Background(), uint64(n)); err != nil {
 		b.Fatal(err)
 	}
-	r := ingestRun{wall: time.Since(start), cpu: cpuTime() - cpu0}
+	r := ingestRun{wall: time.Since(start), cpu: storetest.CPUTime() - cpu0}
 	if tt != nil {
 		r.apply = tt.spent
 		if got := tt.Size(); got != uint64(n) {
@@ -120,37 +117,4 @@ func ingestOnce(b *testing.B, dir string, n int, withTree bool) ingestRun {
 		b.Fatal(err)
 	}
 	return r
-}
-
-func fillStore(b *testing.B, s *eventstore.Store, n int) {
-	b.Helper()
-	payload := make([]byte, 0, 300)
-	payload = append(payload, `{"note":"`...)
-	for len(payload) < 298 {
-		payload = append(payload, 'x')
-	}
-	payload = append(payload, `"}`...)
-	var wg sync.WaitGroup
-	for w := range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("F%d", w), Region: "220102001001"}
-			for i := 0; i*64+w < n; i++ {
-				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
-					eventstore.EventData{Type: "t", SchemaVersion: 1, Payload: payload}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// cpuTime is the process's CPU time (user and system) so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

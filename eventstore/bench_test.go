@@ -8,17 +8,14 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
+	"ledger/eventstore/storetest"
 )
-
-// payload300 is about 300 bytes, like a check-in with its metadata.
-var payload300 = []byte(`{"station_id":"01JDQ8Z3W5D3V0Y8C1N2P3Q4R5","roll_no":123456,"mode":"in_person","proxy_holder":0,"mobile":false,"ballot_serial":"A-000123","note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)
 
 func benchAppend(b *testing.B, writers int) {
 	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: b.TempDir()})
@@ -27,7 +24,7 @@ func benchAppend(b *testing.B, writers int) {
 	}
 	defer s.Close()
 	var lat latencies
-	cpu0 := cpuTime()
+	cpu0 := storetest.CPUTime()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	per := b.N/writers + 1
@@ -39,7 +36,7 @@ func benchAppend(b *testing.B, writers int) {
 			for i := range per {
 				start := time.Now()
 				_, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
-					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: payload300})
+					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: storetest.Payload300})
 				if err != nil {
 					b.Error(err)
 					return
@@ -52,8 +49,8 @@ func benchAppend(b *testing.B, writers int) {
 	b.StopTimer()
 	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
-	b.ReportMetric(peakRSSMiB(), "peak-rss-MiB")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
+	b.ReportMetric(storetest.PeakRSSMiB(), "peak-rss-MiB")
 }
 
 // BenchmarkAppend1 appends one event per command from one writer.
@@ -70,7 +67,7 @@ func BenchmarkIngest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fill(b, s, b.N)
+	storetest.Fill(b, s, b.N)
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -78,7 +75,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := storetest.CPUTime()
 	if prof := os.Getenv("LEDGER_INGEST_PROFILE"); prof != "" {
 		f, _ := os.Create(prof)
 		_ = pprof.StartCPUProfile(f)
@@ -94,42 +91,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
-}
-
-func fill(b *testing.B, s *eventstore.Store, n int) {
-	b.Helper()
-	var wg sync.WaitGroup
-	for w := range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("F%d", w), Region: "220102001001"}
-			for i := 0; i*64+w < n; i++ {
-				if _, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
-					eventstore.EventData{Type: "t", SchemaVersion: 1, Payload: payload300}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// peakRSSMiB is the process's peak resident memory so far, in MiB (the
-// embedded nats-server included: it runs in the same process).
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Maxrss) / 1024 // Linux reports KiB
-}
-
-// cpuTime is the process's CPU time (user and system) so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
 }
 
 // latencies collects durations for quantiles.
@@ -166,7 +128,7 @@ func BenchmarkAppend64Pipelined(b *testing.B) {
 	defer s.Close()
 	const writers, window = 64, 8
 	var lat latencies
-	cpu0 := cpuTime()
+	cpu0 := storetest.CPUTime()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	per := b.N/writers + 1
@@ -194,7 +156,7 @@ func BenchmarkAppend64Pipelined(b *testing.B) {
 			for i := range per {
 				start := time.Now()
 				p, err := s.Submit(ctx, agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
-					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: payload300})
+					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: storetest.Payload300})
 				if err != nil {
 					b.Error(err)
 					break
@@ -209,5 +171,5 @@ func BenchmarkAppend64Pipelined(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
 }
