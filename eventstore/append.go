@@ -317,12 +317,10 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 // headFromPebble finds an aggregate that exists under another region's
 // subject, so that it cannot be forked by naming a different region.
 func (s *Store) headFromPebble(agg Aggregate) (head, error) {
-	v, closer, err := s.db.Get(headKey(agg.Kind, agg.ID))
-	if err != nil {
-		return head{}, nil
+	h, ok, err := lastOf(s.db, agg.Kind, agg.ID)
+	if err != nil || !ok {
+		return head{}, err
 	}
-	defer closer.Close()
-	h, _ := decodeHead(v)
 	if h.Region == agg.Region {
 		return head{}, fmt.Errorf("%w: %s is in Pebble but not in the stream", ErrCorrupt, agg)
 	}

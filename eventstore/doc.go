@@ -5,9 +5,9 @@
 // expected last subject sequence (optimistic concurrency) and the command ID
 // as its message ID (idempotency). An ordered consumer ingests the stream
 // into Pebble in global order: the events by position, indexes by
-// aggregate, command ID, region and actor, the hash-chain heads, whatever
-// the registered Appliers add (read models, Merkle tree nodes) and the
-// checkpoint, all in one batch. Batches are committed with pebble.NoSync and
+// aggregate (whose last entry is the aggregate's head), command ID, region
+// and actor, whatever the registered Appliers add (read models, Merkle tree
+// nodes) and the checkpoint, all in one batch. Batches are committed with pebble.NoSync and
 // one syncer goroutine makes them durable with a single fsync
 // (db.LogData(nil, pebble.Sync)) that covers every batch before it, so that
 // concurrent appends share Pebble's group commit.

@@ -218,7 +218,12 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
 	if !ok {
-		prev = s.batchHead(b, e.AggregateKind, e.AggregateID)
+		// Not cached: the batch (this group's writes over the committed
+		// state) knows the aggregate's last event.
+		var err error
+		if prev, _, err = lastOf(b, e.AggregateKind, e.AggregateID); err != nil {
+			return buf, err
+		}
 	}
 	if e.Version != prev.Version+1 || e.PrevHash != prev.Hash {
 		s.stats.ChainBreaks.Add(1)
@@ -228,26 +233,13 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	_ = b.Set(eventKey(e.Position), buf, nil)
 	pos := u64key(0, e.Position)[1:]
 	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
-	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
-	s.chain.Put(key, h)
-	_ = b.Set(headKey(e.AggregateKind, e.AggregateID), h.encode(), nil)
+	s.chain.Put(key, head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region})
 	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
 	if e.Actor != "" {
 		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)
 	}
 	_ = b.Set(eventIDKey(e.EventID), pos, nil)
 	return buf, nil
-}
-
-// batchHead reads an aggregate's head as of the writes already in b.
-func (s *Store) batchHead(b *pebble.Batch, kind, id string) head {
-	v, closer, err := b.Get(headKey(kind, id))
-	if err != nil {
-		return head{}
-	}
-	defer closer.Close()
-	h, _ := decodeHead(v)
-	return h
 }
 
 // errStreamBehind means the stream could not take back Pebble's tail at

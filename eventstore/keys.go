@@ -7,8 +7,7 @@ import "encoding/binary"
 //
 //	'e' pos                      -> stored event (canonical encoding, hash, message seq)
 //	'm' seq                      -> first position (8 bytes), event count (4 bytes)
-//	'a' kind 0 id 0 version      -> position
-//	'h' kind 0 id                -> aggregate head (see head)
+//	'a' kind 0 id 0 version      -> position (the last one is the aggregate's head)
 //	'c' command ID               -> message seq, first position, event count
 //	'r' region 0 pos             -> (empty) events by region
 //	'u' actor 0 pos              -> (empty) events by actor
@@ -20,7 +19,6 @@ const (
 	prefixEvent     = 'e'
 	prefixMessage   = 'm'
 	prefixAggregate = 'a'
-	prefixHead      = 'h'
 	prefixCommand   = 'c'
 	prefixRegion    = 'r'
 	prefixActor     = 'u'
@@ -52,8 +50,6 @@ func aggEventKey(kind, id string, version uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, version)
 }
 
-func headKey(kind, id string) []byte { return aggPrefix(prefixHead, kind, id) }
-
 func commandKey(id string) []byte { return append([]byte{prefixCommand}, id...) }
 
 func indexKey(prefix byte, name string, pos uint64) []byte {
@@ -71,29 +67,6 @@ type head struct {
 	Position uint64
 	Hash     Hash
 	Region   string
-}
-
-func (h head) encode() []byte {
-	b := make([]byte, 0, 24+HashSize+len(h.Region))
-	b = binary.BigEndian.AppendUint64(b, h.Version)
-	b = binary.BigEndian.AppendUint64(b, h.Seq)
-	b = binary.BigEndian.AppendUint64(b, h.Position)
-	b = append(b, h.Hash[:]...)
-	return append(b, h.Region...)
-}
-
-func decodeHead(b []byte) (head, bool) {
-	if len(b) < 24+HashSize {
-		return head{}, false
-	}
-	h := head{
-		Version:  binary.BigEndian.Uint64(b),
-		Seq:      binary.BigEndian.Uint64(b[8:]),
-		Position: binary.BigEndian.Uint64(b[16:]),
-		Region:   string(b[24+HashSize:]),
-	}
-	copy(h.Hash[:], b[24:])
-	return h, true
 }
 
 // msgRef locates a message's events in the log.

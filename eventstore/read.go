@@ -278,17 +278,45 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, fn func(Envelope) er
 // Locate finds an aggregate's region from this node's copy, so that a
 // caller who knows only its kind and ID can name it.
 func (s *Store) Locate(kind, id string) (Aggregate, error) {
-	v, closer, err := s.db.Get(headKey(kind, id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return Aggregate{}, fmt.Errorf("%w: aggregate %s/%s", ErrNotFound, kind, id)
-	}
+	h, ok, err := lastOf(s.db, kind, id)
 	if err != nil {
 		return Aggregate{}, err
 	}
-	defer closer.Close()
-	h, ok := decodeHead(v)
 	if !ok {
-		return Aggregate{}, fmt.Errorf("%w: head of %s/%s", ErrCorrupt, kind, id)
+		return Aggregate{}, fmt.Errorf("%w: aggregate %s/%s", ErrNotFound, kind, id)
 	}
 	return Aggregate{Kind: kind, ID: id, Region: h.Region}, nil
+}
+
+// lastOf reads an aggregate's head from r: the last entry of its index
+// ('a' kind 0 id 0 version -> position) and the event it points at. ok is
+// false for an aggregate r does not hold.
+func lastOf(r pebble.Reader, kind, id string) (h head, ok bool, err error) {
+	lower := append(aggPrefix(prefixAggregate, kind, id), 0)
+	upper := append(aggPrefix(prefixAggregate, kind, id), 1)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return head{}, false, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return head{}, false, it.Error()
+	}
+	if len(it.Key()) != len(lower)+8 || len(it.Value()) != 8 {
+		return head{}, false, fmt.Errorf("%w: index entry %q of %s/%s", ErrCorrupt, it.Key(), kind, id)
+	}
+	pos := binary.BigEndian.Uint64(it.Value())
+	v, closer, err := r.Get(eventKey(pos))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return head{}, false, &CorruptError{Position: pos, Reason: fmt.Sprintf("indexed as the last event of %s/%s but missing", kind, id)}
+	}
+	if err != nil {
+		return head{}, false, err
+	}
+	defer closer.Close()
+	var e Envelope
+	if err := decodeStored(v, pos, &e); err != nil {
+		return head{}, false, err
+	}
+	return head{Version: e.Version, Seq: e.Seq, Position: pos, Hash: e.Hash, Region: e.Region}, true, nil
 }

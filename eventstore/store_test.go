@@ -111,3 +111,71 @@ func TestTwoNodesOneAggregate(t *testing.T) {
 		t.Fatalf("a stale caller: got %v, want a conflict carrying version 5", err)
 	}
 }
+
+// TestHeadsFromTheAggregateIndex: with caches of one head, nearly every
+// append and every ingested event finds its aggregate's head in Pebble
+// (the last entry of the aggregate's index and the event it points at):
+// in committed state, in the ingest batch it is building (a rebuild
+// ingests the whole stream in a few large batches), and after a restart.
+func TestHeadsFromTheAggregateIndex(t *testing.T) {
+	dir := t.TempDir()
+	open := func(dropPebble bool) *eventstore.Store {
+		if dropPebble {
+			if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: dir, HeadCache: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const aggs, rounds = 5, 4
+	appendRound := func(s *eventstore.Store, r int) {
+		for i := range aggs {
+			storetest.MustAppend(t, s, storetest.Agg(i), uint64(r), fmt.Sprintf("c%d-%d", r, i), storetest.Event(r*aggs+i))
+		}
+	}
+	s := open(false)
+	for r := range rounds / 2 {
+		appendRound(s, r)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(false)
+	for r := rounds / 2; r < rounds; r++ {
+		appendRound(s, r)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(true) // re-ingests the stream into an empty Pebble
+	defer s.Close()
+	if err := s.WaitFor(context.Background(), aggs*rounds); err != nil {
+		t.Fatal(err)
+	}
+	events := storetest.ReadAll(t, s)
+	if len(events) != aggs*rounds {
+		t.Fatalf("rebuilt log holds %d events, want %d", len(events), aggs*rounds)
+	}
+	storetest.CheckLog(t, events)
+	for i := range aggs {
+		got, err := s.Locate("station", storetest.Agg(i).ID)
+		if err != nil || got != storetest.Agg(i) {
+			t.Fatalf("locate %s: %v %v", storetest.Agg(i), got, err)
+		}
+	}
+	if _, err := s.Locate("station", "nobody"); !errors.Is(err, eventstore.ErrNotFound) {
+		t.Fatalf("locate an unknown aggregate: %v, want ErrNotFound", err)
+	}
+	// The same aggregate under another region's subject is refused: its
+	// head, found through the index, names the region it belongs to.
+	other := storetest.Agg(0)
+	other.Region = "220102001002"
+	if _, err := s.Append(context.Background(), other, 0, eventstore.Meta{CommandID: "fork"}, storetest.Event(99)); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Fatalf("append under another region: %v, want ErrInvalid", err)
+	}
+	storetest.MustAppend(t, s, storetest.Agg(3), rounds, "after", storetest.Event(100))
+}
