@@ -220,11 +220,17 @@ func (t *Tree) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.resync(b); err != nil {
+	// Committed state: the database once bound (ingest's batch is
+	// write-only), else b itself, which must then be indexed.
+	var r pebble.Reader = b
+	if db, err := t.reader(); err == nil {
+		r = db
+	}
+	if err := t.resync(r); err != nil {
 		return err
 	}
 	if first := events[0].Position; first > t.rng.End()+1 {
-		if err := t.catchUp(b, first); err != nil {
+		if err := t.catchUp(r, b, first); err != nil {
 			return err
 		}
 	}
@@ -241,15 +247,15 @@ func (t *Tree) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
 
 // resync reloads the compact range when the committed size differs from
 // the one in memory (a previous batch failed to commit).
-func (t *Tree) resync(b *pebble.Batch) error {
-	size, err := readSize(b)
+func (t *Tree) resync(r pebble.Reader) error {
+	size, err := readSize(r)
 	if err != nil {
 		return err
 	}
 	if t.rng != nil && t.rng.End() == size {
 		return nil
 	}
-	t.rng, err = loadRange(b)
+	t.rng, err = loadRange(r)
 	return err
 }
 
@@ -275,12 +281,12 @@ func (t *Tree) appendLeaf(b *pebble.Batch, h eventstore.Hash) error {
 	return err
 }
 
-// catchUp adds the events already in the log (read through b) from the
+// catchUp adds the events already in the log (read through r) from the
 // tree's size up to, not including, position upTo: a tree added to a store
-// that already holds events.
-func (t *Tree) catchUp(b *pebble.Batch, upTo uint64) error {
+// that already holds events. Its nodes go into b.
+func (t *Tree) catchUp(r pebble.Reader, b *pebble.Batch, upTo uint64) error {
 	from := t.rng.End() + 1
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: eventKey(from), UpperBound: eventKey(upTo)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: eventKey(from), UpperBound: eventKey(upTo)})
 	if err != nil {
 		return err
 	}

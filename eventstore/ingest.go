@@ -150,8 +150,9 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 // changes and the checkpoint in one Pebble batch.
 func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
-	b := s.db.NewIndexedBatch()
+	b := s.db.NewBatch()
 	defer b.Close()
+	clear(s.group)
 	var all []Envelope
 	buf := make([]byte, 0, 1024)
 	for _, m := range group {
@@ -218,10 +219,13 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
 	if !ok {
-		// Not cached: the batch (this group's writes over the committed
-		// state) knows the aggregate's last event.
+		prev, ok = s.group[key]
+	}
+	if !ok {
+		// Not cached and not in this batch: committed state knows the
+		// aggregate's last event.
 		var err error
-		if prev, _, err = lastOf(b, e.AggregateKind, e.AggregateID); err != nil {
+		if prev, _, err = lastOf(s.db, e.AggregateKind, e.AggregateID); err != nil {
 			return buf, err
 		}
 	}
@@ -233,7 +237,9 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	_ = b.Set(eventKey(e.Position), buf, nil)
 	pos := u64key(0, e.Position)[1:]
 	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
-	s.chain.Put(key, head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region})
+	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
+	s.chain.Put(key, h)
+	s.group[key] = h // the cache may evict it before the batch commits
 	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
 	if e.Actor != "" {
 		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)

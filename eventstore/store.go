@@ -98,9 +98,12 @@ func (c *Config) setDefaults() {
 }
 
 // Applier folds newly ingested events into state it keeps in Pebble. Apply
-// is called by the one ingest goroutine, in log order, with an indexed batch
-// that also holds the events themselves; its writes commit with them
-// atomically. An error stops ingest.
+// is called by the one ingest goroutine, in log order, with the batch that
+// also holds the events themselves; its writes commit with them atomically.
+// The batch is write-only (not indexed, so cheaper to fill): an Applier
+// that reads its own state implements Binder and reads the database, which
+// holds everything committed before this batch, and keeps what it wrote in
+// this batch itself until the next Apply. An error stops ingest.
 type Applier interface {
 	Name() string
 	Apply(b *pebble.Batch, events []Envelope) error
@@ -129,6 +132,7 @@ type Store struct {
 
 	heads    *bounded.Map[string, head]      // appender side: the head each append follows
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
+	group    map[string]head                 // ingest side: heads written in the batch being built
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
@@ -165,6 +169,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
 	s.heads = bounded.New[string, head](cfg.HeadCache)
 	s.chain = bounded.New[string, head](cfg.HeadCache)
+	s.group = make(map[string]head, maxGroup)
 	s.applied.init()
 	s.durable.init()
 	if err := s.open(ctx); err != nil {

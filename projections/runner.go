@@ -54,8 +54,8 @@ type Set struct {
 	appliers []*applier
 }
 
-// New returns the read models. It needs no database: each Applier reads
-// and writes through the ingest batch it is given.
+// New returns the read models. The event store binds each Applier to its
+// database before ingest starts; writes go into the ingest batch.
 func New(opts Options) *Set {
 	if opts.CacheEntries == 0 {
 		opts.CacheEntries = 200_000
@@ -105,6 +105,7 @@ func (s *Set) Skipped() uint64 {
 // applier runs one projection: checkpoint, catch-up, cache, flush.
 type applier struct {
 	p       projection
+	db      *pebble.DB // committed state, read on cache misses (see Bind)
 	log     *slog.Logger
 	w       writer
 	cp      uint64
@@ -123,18 +124,32 @@ func newApplier(p projection, opts Options) *applier {
 // Name returns the read model's name.
 func (a *applier) Name() string { return a.p.name() }
 
-// Apply folds events (in log order) into the read model in b, an indexed
-// batch that also holds the events, and writes its checkpoint into b.
-// Events at or below the checkpoint are skipped; a gap between the
-// checkpoint and the first event is filled from the log first. An error
-// means the batch must not be committed; the Set is then unusable.
+// Bind implements eventstore.Binder: cache misses and catch-up read the
+// node's database. The cache is trimmed only after a flush, and the store
+// commits each batch before the next Apply, so the database and the cache
+// together always hold the read model's latest values.
+func (a *applier) Bind(db *pebble.DB) error {
+	a.db = db
+	return nil
+}
+
+// Apply folds events (in log order) into the read model in b, the batch
+// that also holds the events, and writes its checkpoint into b. Reads go
+// to the bound database, or to b when none is bound (b must then be
+// indexed). Events at or below the checkpoint are skipped; a gap between
+// the checkpoint and the first event is filled from the log first. An
+// error means the batch must not be committed; the Set is then unusable.
 func (a *applier) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
-	a.w.b, a.w.r = b, b
-	if err := a.loadCheckpoint(b); err != nil {
+	var r pebble.Reader = b
+	if a.db != nil {
+		r = a.db
+	}
+	a.w.b, a.w.r = b, r
+	if err := a.loadCheckpoint(r); err != nil {
 		return err
 	}
 	if len(events) > 0 && events[0].Position > a.cp+1 {
-		if err := a.catchUp(b, events[0].Position-1); err != nil {
+		if err := a.catchUp(r, events[0].Position-1); err != nil {
 			return err
 		}
 	}
