@@ -20,6 +20,7 @@ type Store interface {
 	Submit(ctx context.Context, agg eventstore.Aggregate, expectedVersion uint64, meta eventstore.Meta, events ...eventstore.EventData) (*eventstore.Pending, error)
 	Load(ctx context.Context, agg eventstore.Aggregate) ([]eventstore.Envelope, error)
 	Command(ctx context.Context, commandID string) (eventstore.Result, bool, error)
+	CatchUp(ctx context.Context, max time.Duration) error
 }
 
 // Meta describes who sends a command and when it happened.
@@ -205,10 +206,24 @@ func (l *Ledger) checkOccurredAt(t time.Time) error {
 		EN:   fmt.Sprintf("occurred-at %s is more than %s after the server's clock (%s); check the device's clock", t.Format(time.RFC3339), l.cfg.MaxFuture, now.Format(time.RFC3339))}
 }
 
+// ErrBehind means this node could not catch up with the log in time to
+// answer a command: it may or may not be recorded already. A retry with
+// the same command ID is safe.
+var ErrBehind = errors.New("app: this node is behind the log")
+
 // refused answers a command the domain refused: if it is the retry of a
 // command already recorded (its effect is why the domain now refuses it),
 // the original outcome; else the domain's error.
 func (l *Ledger) refused(ctx context.Context, ref domain.AggregateRef, meta Meta, derr error) (*Pending, error) {
+	// The refusal may rest on messages this node has not ingested yet (a
+	// state read from JetStream's tail), and the command itself may be
+	// among them: a retry after its acknowledgement was lost, as in a
+	// stream leader's failover. Look it up once Pebble has caught up; a
+	// node that cannot catch up in time cannot tell a retry from a
+	// command the law refuses, and says so.
+	if err := l.store.CatchUp(ctx, 2*time.Second); err != nil {
+		return nil, fmt.Errorf("%w: cannot tell whether command %s is already recorded (the domain refused it: %v): %w", ErrBehind, meta.CommandID, derr, err)
+	}
 	res, ok, err := l.store.Command(ctx, meta.CommandID)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -150,4 +151,45 @@ func mustRead(t *testing.T, s *eventstore.Store) []eventstore.Envelope {
 		t.Fatal(err)
 	}
 	return events
+}
+
+// behindStore is a real event store on a node that cannot catch up with
+// the log: as a node whose ordered consumer is being recreated after a
+// stream leader's failover.
+type behindStore struct{ *eventstore.Store }
+
+func (behindStore) CatchUp(context.Context, time.Duration) error { return context.DeadlineExceeded }
+
+// TestRefusalWhileBehind: the domain refuses a command (here, calling an
+// election that exists). A node that has caught up answers with the law's
+// refusal; one that cannot catch up does not claim the command is refused,
+// since it may be the retry of one recorded a moment ago, and asks for a
+// retry instead. Nothing is written either way.
+func TestRefusalWhileBehind(t *testing.T) {
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	body := `{"election_id":"01J00000000000000000000001","region":"220102001001","committee":"villagers","seats":5,"election_day":"2026-05-01","election_committee":["主任 王建国"],"rules":{}}`
+	cmd, err := domain.DecodeCommand("call_election", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := app.Config{Now: func() time.Time { return time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC) }}
+	if _, err := app.New(s, cfg).Execute(context.Background(), cmd, app.Meta{CommandID: ulid.Make().String()}); err != nil {
+		t.Fatal(err)
+	}
+	again := app.Meta{CommandID: ulid.Make().String()}
+	_, err = app.New(s, cfg).Execute(context.Background(), cmd, again)
+	if de, ok := domain.AsError(err); !ok || errors.Is(err, app.ErrBehind) {
+		t.Fatalf("caught up: got %v (%+v), want the domain's refusal", err, de)
+	}
+	_, err = app.New(behindStore{s}, cfg).Execute(context.Background(), cmd, again)
+	if _, refused := domain.AsError(err); refused || !errors.Is(err, app.ErrBehind) {
+		t.Fatalf("behind: got %v, want ErrBehind and no refusal", err)
+	}
+	if got := len(mustRead(t, s)); got != 1 {
+		t.Fatalf("log holds %d events, want 1", got)
+	}
 }

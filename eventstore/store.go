@@ -363,6 +363,19 @@ func (s *Store) StreamLastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// CatchUp waits, at most max, until this node's Pebble holds every message
+// the stream held when it was called. A lookup in Pebble's indexes made
+// after it sees what JetStream had accepted by then.
+func (s *Store) CatchUp(ctx context.Context, max time.Duration) error {
+	last, err := s.StreamLastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	return s.waitSeq(ctx, last)
+}
+
 // WaitFor blocks until the event at position is durable in this node's
 // Pebble (read-your-writes), or ctx ends.
 func (s *Store) WaitFor(ctx context.Context, position uint64) error {

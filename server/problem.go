@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"ledger/app"
 	"ledger/domain"
 	"ledger/eventstore"
 )
@@ -160,6 +161,11 @@ func problemOf(err error) (*Problem, bool) {
 		return newProblem(classInvalid, "invalid_append", "写入无效", err.Error()), true
 	case errors.Is(err, eventstore.ErrNotFound):
 		return newProblem(classNotFound, "not_found", "未找到", "not found"), true
+	case errors.Is(err, app.ErrBehind):
+		p := newProblem(classNotReady, "not_caught_up", "节点尚未追上日志，无法判断该命令是否已记录；请用同一命令编号重试",
+			"the node has not caught up with the log, so it cannot tell whether this command is already recorded; retry with the same command ID")
+		p.retryAfter = 1
+		return p, true
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		p := newProblem(classNotReady, "unavailable", "服务暂不可用，请稍后重试", "the server could not finish in time; retry")
 		p.retryAfter = 1
