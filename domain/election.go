@@ -51,10 +51,14 @@ func (r Relation) valid() bool {
 	return false
 }
 
-// RollEntry is one voter on the roll, known by roll number only (the map key).
+// RollEntry is one voter on the roll, known by roll number only (the map
+// key): the voter's polling station, as its index in the election's
+// Stations. It holds no pointer, so a roll of thousands of voters costs
+// the garbage collector nothing to scan and about 16 bytes a voter. (The
+// household code stays in the VotersRegistered event; no rule reads it
+// back from the state.)
 type RollEntry struct {
-	StationID string `json:"station_id"`
-	Household string `json:"household,omitempty"`
+	Station int32
 }
 
 // VoterEntry is one voter of a [RegisterVoters] batch: roll number, station
@@ -123,7 +127,9 @@ type Election struct {
 	Rules             Rules
 
 	Roll            map[int]RollEntry
-	RollStations    map[string]int // station ID -> voters on the roll there
+	Stations        []string         // the stations of the roll, in the order first named
+	stationNo       map[string]int32 // station ID -> index in Stations
+	RollStations    map[string]int   // station ID -> voters on the roll there
 	RollPublished   bool
 	RollPublishedOn Date
 	Objections      map[string]*Objection
@@ -197,6 +203,7 @@ func (ev ElectionCalled) applyElection(e *Election) {
 	e.Committee, e.Seats, e.Day, e.Rules = ev.Committee, ev.Seats, ev.Day, ev.Rules
 	e.ElectionCommittee = ev.ElectionCommittee
 	e.Roll = map[int]RollEntry{}
+	e.stationNo = map[string]int32{}
 	e.RollStations = map[string]int{}
 	e.Objections = map[string]*Objection{}
 	e.Candidates = map[string]*Candidate{}
@@ -222,9 +229,18 @@ func (ev VotersRegistered) applyElection(e *Election) {
 }
 
 func (e *Election) addVoter(v VoterEntry) {
-	e.Roll[v.RollNo] = RollEntry{StationID: v.StationID, Household: v.Household}
+	n, ok := e.stationNo[v.StationID]
+	if !ok {
+		n = int32(len(e.Stations))
+		e.Stations = append(e.Stations, v.StationID)
+		e.stationNo[v.StationID] = n
+	}
+	e.Roll[v.RollNo] = RollEntry{Station: n}
 	e.RollStations[v.StationID]++
 }
+
+// StationOf returns the ID of the station a voter on the roll votes at.
+func (e *Election) StationOf(r RollEntry) string { return e.Stations[r.Station] }
 
 func (e *Election) removeVoter(n int) {
 	entry, ok := e.Roll[n]
@@ -232,8 +248,10 @@ func (e *Election) removeVoter(n int) {
 		return
 	}
 	delete(e.Roll, n)
-	if e.RollStations[entry.StationID]--; e.RollStations[entry.StationID] == 0 {
-		delete(e.RollStations, entry.StationID)
+	if id := e.StationOf(entry); e.RollStations[id] == 1 {
+		delete(e.RollStations, id)
+	} else {
+		e.RollStations[id]--
 	}
 	if p, ok := e.Proxies[n]; ok {
 		e.dropProxy(p)

@@ -111,7 +111,10 @@ func (c RegisterVoters) decideElection(e *Election, env Env) ([]Event, error) {
 		if err := validVoter(v); err != nil {
 			return nil, err
 		}
-		if _, dup := seen[v.RollNo]; dup || e.Roll[v.RollNo] != (RollEntry{}) {
+		if _, on := e.Roll[v.RollNo]; on {
+			return nil, ruleErr("already_on_roll", ruleOneEntry, "同一选民不得重复登记", "a voter is on the roll once only")
+		}
+		if _, dup := seen[v.RollNo]; dup {
 			return nil, ruleErr("already_on_roll", ruleOneEntry, "同一选民不得重复登记", "a voter is on the roll once only")
 		}
 		seen[v.RollNo] = struct{}{}

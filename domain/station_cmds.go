@@ -189,7 +189,7 @@ func (c CheckIn) decideStation(s *Station, env Env) ([]Event, error) {
 	if !ok {
 		return nil, notFound("not_on_roll", "选民名单上没有该编号", "no such roll number on the roll")
 	}
-	if entry.StationID != s.ID {
+	if e.StationOf(entry) != s.ID {
 		return nil, ruleErr("wrong_station", ruleOneEntry, "该选民不属于本投票站", "the voter does not vote at this station")
 	}
 	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {

@@ -300,13 +300,36 @@ func StateAt(ctx context.Context, db pebble.Reader, ref domain.AggregateRef, at 
 	return st, version, nil
 }
 
-// foldAggregate is StateAt up to a position, for appliers (which read
-// through their batch).
-func foldAggregate(r pebble.Reader, kind, id, region string, upTo uint64) (domain.State, error) {
+// foldAggregate is StateAt up to a position, for appliers: the events
+// already committed come from w.r, and those of the batch being built (in
+// live ingest, where w.r is the DB) from w.group. nil when the aggregate
+// has no events by then.
+func (w *writer) foldAggregate(kind, id, region string, upTo uint64) (domain.State, error) {
 	ref := domain.AggregateRef{Kind: domain.AggregateKind(kind), ID: id, Region: domain.Region(region)}
-	st, _, err := StateAt(context.Background(), r, ref, AsOf{Position: max(upTo, 1)})
+	st, _, err := StateAt(context.Background(), w.r, ref, AsOf{Position: max(upTo, 1)})
+	found := err == nil
 	if errors.Is(err, ErrNotFound) {
+		st, err = domain.NewState(ref), nil
+	}
+	if err != nil || st == nil {
+		return nil, err
+	}
+	for i := range w.group {
+		e := &w.group[i]
+		if e.Position > upTo {
+			break
+		}
+		if e.AggregateKind != kind || e.AggregateID != id {
+			continue
+		}
+		ev, err := domain.DecodeEvent(e.Type, e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("projections: event at position %d: %w", e.Position, err)
+		}
+		st, found = domain.Evolve(st, ev), true
+	}
+	if !found {
 		return nil, nil
 	}
-	return st, err
+	return st, nil
 }

@@ -18,9 +18,10 @@ import (
 	"ledger/eventstore"
 )
 
-// testLog plays the event store's ingest for unit tests: it writes events
-// and the store's index keys into one indexed batch per group and runs the
-// Appliers on that batch, as eventstore does (see eventstore/ingest.go).
+// testLog plays the event store's ingest for unit tests: it binds the
+// Appliers to the database, writes events and the store's index keys into
+// one write-only batch per group and runs the Appliers on that batch, as
+// eventstore does (see eventstore/ingest.go).
 type testLog struct {
 	t     testing.TB
 	db    *pebble.DB
@@ -48,8 +49,23 @@ func newTestLogAt(t testing.TB, set *Set, fs vfs.FS, dir string) *testLog {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &testLog{t: t, db: db, set: set, heads: map[string]eventstore.Envelope{},
+	l := &testLog{t: t, db: db, heads: map[string]eventstore.Envelope{},
 		clock: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if set != nil {
+		l.use(set)
+	}
+	return l
+}
+
+// use binds set's Appliers to the database, as the event store does, and
+// applies the groups flushed from now on to them.
+func (l *testLog) use(set *Set) {
+	for _, a := range set.Appliers() {
+		if err := a.(eventstore.Binder).Bind(l.db); err != nil {
+			l.t.Fatal(err)
+		}
+	}
+	l.set = set
 }
 
 type quiet struct{}
@@ -86,7 +102,7 @@ func (l *testLog) flush() {
 	if len(l.group) == 0 {
 		return
 	}
-	b := l.db.NewIndexedBatch()
+	b := l.db.NewBatch()
 	defer b.Close()
 	for i := range l.group {
 		writeStoreKeys(b, &l.group[i])

@@ -145,6 +145,11 @@ func (a *applier) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
 		r = a.db
 	}
 	a.w.b, a.w.r = b, r
+	a.w.group = nil
+	if r != pebble.Reader(b) {
+		a.w.group = events
+	}
+	defer func() { a.w.group = nil }()
 	if err := a.loadCheckpoint(r); err != nil {
 		return err
 	}
@@ -255,8 +260,9 @@ func eventKey(pos uint64) []byte {
 // writer is what a projection reads and changes state through.
 type writer struct {
 	a     *applier
-	b     *pebble.Batch // changes go here
-	r     pebble.Reader // reads on a cache miss: the indexed batch, or the DB in a rebuild
+	b     *pebble.Batch         // changes go here
+	r     pebble.Reader         // reads on a cache miss: committed state (the DB), or an indexed batch
+	group []eventstore.Envelope // events being applied whose batch r cannot see (live ingest)
 	c     *cache
 	short string
 	kb    []byte // scratch key

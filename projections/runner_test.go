@@ -21,7 +21,7 @@ func TestCatchUpAndSkip(t *testing.T) {
 	l := newTestLog(t, nil)
 	half := len(steps) / 2
 	feed(l, steps[:half], 3)
-	l.set = New(Options{CacheEntries: 8})
+	l.use(New(Options{CacheEntries: 8}))
 	feed(l, steps[half:], 3)
 	if got := readModels(t, l.db, steps); string(got) != string(want) {
 		t.Fatal("read models after catch-up differ from those built from the start")

@@ -174,7 +174,7 @@ func (t turnoutProj) objectionDecided(w *writer, e *rec) {
 	if !p.Upheld {
 		return
 	}
-	st, err := foldAggregate(w.r, string(e.kind), string(e.aggID), string(e.region), e.pos-1)
+	st, err := w.foldAggregate(string(e.kind), string(e.aggID), string(e.region), e.pos-1)
 	if err != nil {
 		w.fail(err)
 		return
@@ -189,7 +189,7 @@ func (t turnoutProj) objectionDecided(w *writer, e *rec) {
 	case o.Claim == domain.ClaimAdd && !onRoll:
 		t.addRegistered(w, e.aggID, []byte(o.StationID), e.region, 1)
 	case o.Claim == domain.ClaimRemove && onRoll:
-		t.addRegistered(w, e.aggID, []byte(entry.StationID), e.region, -1)
+		t.addRegistered(w, e.aggID, []byte(el.StationOf(entry)), e.region, -1)
 	}
 }
 
