@@ -121,7 +121,7 @@ func (s *Store) fail(err error) {
 	s.errMu.Lock()
 	s.err = err
 	s.errMu.Unlock()
-	s.durable.set(s.durable.get()) // wake waiters so they see the error
+	s.durable.wakeAll() // so that they see the error
 }
 
 // syncLoop makes applied batches durable: one fsync covers every batch

@@ -379,11 +379,11 @@ func (s *Store) CatchUp(ctx context.Context, max time.Duration) error {
 // WaitFor blocks until the event at position is durable in this node's
 // Pebble (read-your-writes), or ctx ends.
 func (s *Store) WaitFor(ctx context.Context, position uint64) error {
-	return s.durable.wait(ctx, func(c checkpoint) bool { return c.Position >= position }, s.ingestErr)
+	return s.durable.wait(ctx, position, true, s.ingestErr)
 }
 
 func (s *Store) waitSeq(ctx context.Context, seq uint64) error {
-	return s.durable.wait(ctx, func(c checkpoint) bool { return c.Seq >= seq }, s.ingestErr)
+	return s.durable.wait(ctx, seq, false, s.ingestErr)
 }
 
 // now returns recorded-at: the node's clock, made strictly increasing.
@@ -403,55 +403,6 @@ func (s *Store) now() time.Time {
 func (s *Store) lockFor(a Aggregate) *sync.Mutex {
 	h := maphash.String(s.seed, a.Kind+"/"+a.ID)
 	return &s.locks[h%uint64(len(s.locks))]
-}
-
-// progress is a position that goroutines can wait on.
-type progress struct {
-	mu sync.Mutex
-	cp checkpoint
-	ch chan struct{}
-}
-
-func (p *progress) init() { p.ch = make(chan struct{}) }
-
-func (p *progress) get() checkpoint {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cp
-}
-
-func (p *progress) set(cp checkpoint) {
-	p.mu.Lock()
-	p.cp = cp
-	close(p.ch)
-	p.ch = make(chan struct{})
-	p.mu.Unlock()
-}
-
-// changed returns a channel closed at the next set.
-func (p *progress) changed() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ch
-}
-
-func (p *progress) wait(ctx context.Context, done func(checkpoint) bool, stopped func() error) error {
-	for {
-		p.mu.Lock()
-		cp, ch := p.cp, p.ch
-		p.mu.Unlock()
-		if done(cp) {
-			return nil
-		}
-		if err := stopped(); err != nil {
-			return fmt.Errorf("eventstore: ingest stopped: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
-	}
 }
 
 // quietLogger drops Pebble's informational logs but keeps fatal ones.
