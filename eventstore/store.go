@@ -44,8 +44,11 @@ type Config struct {
 	SubjectPrefix string
 	// Replicas of the stream. Default 1 embedded, 3 with NATSURL.
 	Replicas int
-	// DuplicateWindow is JetStream's deduplication window. Default 2m;
-	// older retries are answered from Pebble's command index.
+	// DuplicateWindow is JetStream's deduplication window. Default 30s;
+	// older retries are answered from Pebble's command index. The server
+	// keeps every message ID of the window in its heap (about 160 bytes
+	// each, with pointers the collector scans), so a longer window costs
+	// memory and collector time in proportion to the write rate.
 	DuplicateWindow time.Duration
 	// MemoryStorage keeps the stream in memory (tests, benchmarks).
 	MemoryStorage bool
@@ -81,7 +84,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	if c.DuplicateWindow == 0 {
-		c.DuplicateWindow = 2 * time.Minute
+		c.DuplicateWindow = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
