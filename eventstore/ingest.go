@@ -19,7 +19,7 @@ const maxGroup = 4096
 // for seconds; yielding this often lets a query that became runnable
 // (an HTTP request, a dashboard's poll) run within about a millisecond
 // instead of waiting for the runtime's 10 ms preemption.
-const yieldEvery = 64
+const yieldEvery = 32
 
 // startIngest starts the ordered consumer, the ingest loop and the syncer.
 func (s *Store) startIngest(cp checkpoint) error {
