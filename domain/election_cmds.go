@@ -111,10 +111,8 @@ func (c RegisterVoters) decideElection(e *Election, env Env) ([]Event, error) {
 		if err := validVoter(v); err != nil {
 			return nil, err
 		}
-		if _, on := e.Roll[v.RollNo]; on {
-			return nil, ruleErr("already_on_roll", ruleOneEntry, "同一选民不得重复登记", "a voter is on the roll once only")
-		}
-		if _, dup := seen[v.RollNo]; dup {
+		_, onRoll := e.Roll[v.RollNo]
+		if _, dup := seen[v.RollNo]; dup || onRoll {
 			return nil, ruleErr("already_on_roll", ruleOneEntry, "同一选民不得重复登记", "a voter is on the roll once only")
 		}
 		seen[v.RollNo] = struct{}{}

@@ -317,7 +317,7 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 // headFromPebble finds an aggregate that exists under another region's
 // subject, so that it cannot be forked by naming a different region.
 func (s *Store) headFromPebble(agg Aggregate) (head, error) {
-	h, ok, err := lastOf(s.db, agg.Kind, agg.ID)
+	h, ok, err := s.lastOf(agg.Kind, agg.ID)
 	if err != nil || !ok {
 		return head{}, err
 	}

@@ -52,7 +52,7 @@ func TestWriteEventFindsUncachedHeads(t *testing.T) {
 	b.Close()
 	clear(s.group) // as at the start of each ingest batch
 
-	h, ok, err := lastOf(db, "station", "A")
+	h, ok, err := s.lastOf("station", "A")
 	if err != nil || !ok || h.Version != 2 || h.Hash != a2.Hash || h.Position != a2.Position || h.Region != a2.Region {
 		t.Fatalf("committed head of A: %+v %v %v", h, ok, err)
 	}

@@ -225,7 +225,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 		// Not cached and not in this batch: committed state knows the
 		// aggregate's last event.
 		var err error
-		if prev, _, err = lastOf(s.db, e.AggregateKind, e.AggregateID); err != nil {
+		if prev, _, err = s.lastOf(e.AggregateKind, e.AggregateID); err != nil {
 			return buf, err
 		}
 	}

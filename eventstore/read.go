@@ -164,10 +164,16 @@ func (s *Store) Load(ctx context.Context, agg Aggregate) ([]Envelope, error) {
 	return append(events, more...), err
 }
 
+// aggIndex opens an iterator over an aggregate's index entries
+// ('a' kind 0 id 0 version -> position), in version order.
+func (s *Store) aggIndex(kind, id string) (*pebble.Iterator, error) {
+	p := aggPrefix(prefixAggregate, kind, id)
+	lo := append(p[:len(p):len(p)], 0) // a copy: hi reuses p's spare capacity
+	return s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: append(p, 1)})
+}
+
 func (s *Store) loadLocal(agg Aggregate) ([]Envelope, error) {
-	lo := append(aggPrefix(prefixAggregate, agg.Kind, agg.ID), 0)
-	hi := append(aggPrefix(prefixAggregate, agg.Kind, agg.ID), 1)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.aggIndex(agg.Kind, agg.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +284,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, fn func(Envelope) er
 // Locate finds an aggregate's region from this node's copy, so that a
 // caller who knows only its kind and ID can name it.
 func (s *Store) Locate(kind, id string) (Aggregate, error) {
-	h, ok, err := lastOf(s.db, kind, id)
+	h, ok, err := s.lastOf(kind, id)
 	if err != nil {
 		return Aggregate{}, err
 	}
@@ -288,13 +294,11 @@ func (s *Store) Locate(kind, id string) (Aggregate, error) {
 	return Aggregate{Kind: kind, ID: id, Region: h.Region}, nil
 }
 
-// lastOf reads an aggregate's head from r: the last entry of its index
-// ('a' kind 0 id 0 version -> position) and the event it points at. ok is
-// false for an aggregate r does not hold.
-func lastOf(r pebble.Reader, kind, id string) (h head, ok bool, err error) {
-	lower := append(aggPrefix(prefixAggregate, kind, id), 0)
-	upper := append(aggPrefix(prefixAggregate, kind, id), 1)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+// lastOf reads an aggregate's head from committed state: the last entry
+// of its index and the event it points at. ok is false for an aggregate
+// this node does not hold.
+func (s *Store) lastOf(kind, id string) (h head, ok bool, err error) {
+	it, err := s.aggIndex(kind, id)
 	if err != nil {
 		return head{}, false, err
 	}
@@ -302,20 +306,15 @@ func lastOf(r pebble.Reader, kind, id string) (h head, ok bool, err error) {
 	if !it.Last() {
 		return head{}, false, it.Error()
 	}
-	if len(it.Key()) != len(lower)+8 || len(it.Value()) != 8 {
+	if len(it.Key()) != len(aggEventKey(kind, id, 0)) || len(it.Value()) != 8 {
 		return head{}, false, fmt.Errorf("%w: index entry %q of %s/%s", ErrCorrupt, it.Key(), kind, id)
 	}
 	pos := binary.BigEndian.Uint64(it.Value())
-	v, closer, err := r.Get(eventKey(pos))
-	if errors.Is(err, pebble.ErrNotFound) {
+	e, err := s.Event(pos)
+	if errors.Is(err, ErrNotFound) {
 		return head{}, false, &CorruptError{Position: pos, Reason: fmt.Sprintf("indexed as the last event of %s/%s but missing", kind, id)}
 	}
 	if err != nil {
-		return head{}, false, err
-	}
-	defer closer.Close()
-	var e Envelope
-	if err := decodeStored(v, pos, &e); err != nil {
 		return head{}, false, err
 	}
 	return head{Version: e.Version, Seq: e.Seq, Position: pos, Hash: e.Hash, Region: e.Region}, true, nil

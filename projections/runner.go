@@ -140,21 +140,18 @@ func (a *applier) Bind(db *pebble.DB) error {
 // the checkpoint and the first event is filled from the log first. An
 // error means the batch must not be committed; the Set is then unusable.
 func (a *applier) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
-	var r pebble.Reader = b
+	a.w.b, a.w.r = b, b
 	if a.db != nil {
-		r = a.db
+		// b is write-only: committed state comes from the database, and
+		// the batch's own events from events.
+		a.w.r, a.w.group = a.db, events
+		defer func() { a.w.group = nil }()
 	}
-	a.w.b, a.w.r = b, r
-	a.w.group = nil
-	if r != pebble.Reader(b) {
-		a.w.group = events
-	}
-	defer func() { a.w.group = nil }()
-	if err := a.loadCheckpoint(r); err != nil {
+	if err := a.loadCheckpoint(a.w.r); err != nil {
 		return err
 	}
 	if len(events) > 0 && events[0].Position > a.cp+1 {
-		if err := a.catchUp(r, events[0].Position-1); err != nil {
+		if err := a.catchUp(a.w.r, events[0].Position-1); err != nil {
 			return err
 		}
 	}
