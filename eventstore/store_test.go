@@ -179,3 +179,67 @@ func TestHeadsFromTheAggregateIndex(t *testing.T) {
 	}
 	storetest.MustAppend(t, s, storetest.Agg(3), rounds, "after", storetest.Event(100))
 }
+
+// TestStreamBlocksCompressed fills more than two of the stream's 8 MB
+// blocks, checks that the full blocks shrink on disk (S2, the default) or
+// keep their size (Uncompressed), and rebuilds Pebble from the compressed
+// blocks.
+func TestStreamBlocksCompressed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 24,000 events twice")
+	}
+	const n = 24_000
+	blocks := func(dir string) (size int64) {
+		names, err := filepath.Glob(filepath.Join(dir, "jetstream", "jetstream", "*", "streams", "*", "msgs", "*.blk"))
+		if err != nil || len(names) < 3 {
+			t.Fatalf("block files %v (%v): want at least 3", names, err)
+		}
+		for _, name := range names {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size += fi.Size()
+		}
+		return size
+	}
+	fill := func(uncompressed bool, below int64) (dir string, size int64) {
+		dir = t.TempDir()
+		s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: dir, Uncompressed: uncompressed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.Fill(t, s, n)
+		// nats-server compresses a full block in the background: give it
+		// time before the store closes.
+		deadline := time.Now().Add(20 * time.Second)
+		for size = blocks(dir); below > 0 && size >= below && time.Now().Before(deadline); size = blocks(dir) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir, size
+	}
+	plainDir, plain := fill(true, 0) // 0: no wait
+	dir, packed := fill(false, plain*3/4)
+	t.Logf("block files: %d bytes uncompressed, %d compressed", plain, packed)
+	if raw := int64(n * len(storetest.Payload300)); plain < raw || packed >= plain*3/4 {
+		t.Fatalf("block files hold %d bytes uncompressed and %d compressed (the payloads alone are %d): want less than three quarters", plain, packed, raw)
+	}
+	s := openEmbedded(t, dir, true) // rebuilds Pebble from the compressed blocks
+	defer s.Close()
+	if err := s.WaitFor(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	events := storetest.ReadAll(t, s)
+	if len(events) != n {
+		t.Fatalf("rebuilt log holds %d events, want %d", len(events), n)
+	}
+	storetest.CheckLog(t, events)
+	// A stream created uncompressed (by an older ledger) is switched to
+	// S2 when the store opens it; its blocks stay readable.
+	s = openEmbedded(t, plainDir, false)
+	defer s.Close()
+	storetest.MustAppend(t, s, storetest.Agg(1), 0, "after-upgrade", storetest.Event(1))
+}
