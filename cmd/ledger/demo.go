@@ -144,7 +144,7 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 		return usageError{fmt.Errorf("demo: %s already holds %d events; the demo records a new province into an empty ledger (omit --data for a temporary one)", n.Config.DataDir, pos)}
 	}
 	sc := scenario.New(scenario.Config{Scale: o.scale, Seed: o.seed, Recorders: o.recorders, LiveIDs: true})
-	bar := demoBar(cmd.ErrOrStderr(), sc, !o.json)
+	bar := demoBar(cmd.ErrOrStderr(), sc, o.json)
 	stopProfile, err := startCPUProfile(o.cpuProf)
 	if err != nil {
 		return err
@@ -203,19 +203,15 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 	return err
 }
 
-// demoBar is a progress bar on w when visible and w is a terminal, else a silent one.
-func demoBar(w io.Writer, sc *scenario.Scenario, visible bool) *progressbar.ProgressBar {
-	if f, ok := w.(*os.File); !ok || !isTerminal(f) {
-		visible = false
+// demoBar is the demo's progress bar on w (see barOptions); --json keeps a
+// terminal free of it.
+func demoBar(w io.Writer, sc *scenario.Scenario, quietOnTerminal bool) *progressbar.ProgressBar {
+	opts := append(barOptions(w, quietOnTerminal), progressbar.OptionSetDescription("recording"),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("cmd"))
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		opts = append(opts, progressbar.OptionFullWidth(), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 	}
-	if !visible {
-		return progressbar.DefaultSilent(-1)
-	}
-	return progressbar.NewOptions(sc.Estimate(),
-		progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("recording"),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("cmd"),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+	return progressbar.NewOptions(sc.Estimate(), opts...)
 }
 
 // writeHeapProfile writes the live heap into path ("" for none).
