@@ -52,12 +52,14 @@ type Config struct {
 	DuplicateWindow time.Duration
 	// MemoryStorage keeps the stream in memory (tests, benchmarks).
 	MemoryStorage bool
-	// Uncompressed keeps the stream's sealed blocks as written. By default
-	// nats-server compresses each block with S2 once it is full (in the
-	// background, off the publish path): the headers and JSON of a
-	// ledger's messages shrink to about a third. Consumers see the same
-	// messages either way.
-	Uncompressed bool
+	// Compress has nats-server compress each full block of the stream with
+	// S2 (in the background, off the publish path): the headers and JSON
+	// of a ledger's messages shrink to about a third on disk, and
+	// consumers see the same messages. It costs CPU at scale: to check an
+	// append's expected last subject sequence the server loads the
+	// aggregate's last message, often from an older block, which it must
+	// first decompress. Off by default.
+	Compress bool
 	// FS is Pebble's filesystem. Default: the disk. vfs.NewMem() in tests.
 	FS vfs.FS
 	// Appliers fold each ingested group of events into their own state in
@@ -243,7 +245,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 	if s.cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
 	}
-	if s.cfg.MemoryStorage || s.cfg.Uncompressed {
+	if s.cfg.MemoryStorage || !s.cfg.Compress {
 		compression = jetstream.NoCompression
 	}
 	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

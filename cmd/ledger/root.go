@@ -19,6 +19,7 @@ type globals struct {
 	dataDir    string
 	natsURL    string
 	natsListen string
+	compress   bool
 	natsCreds  string
 	logLevel   string
 	jsonOut    bool
@@ -55,6 +56,8 @@ Start with:  ledger serve          (embedded NATS and Pebble under ./data)
 	pf.StringVar(&g.natsURL, "nats-url", os.Getenv("LEDGER_NATS_URL"), "use an existing NATS server or cluster instead of the embedded one (env LEDGER_NATS_URL)")
 	pf.StringVar(&g.natsCreds, "nats-creds", os.Getenv("LEDGER_NATS_CREDS"), "credentials file for --nats-url")
 	pf.StringVar(&g.natsListen, "nats-listen", "", "open the embedded NATS client port at this address (127.0.0.1 unless a host is given); off by default")
+	pf.BoolVar(&g.compress, "compress-stream", os.Getenv("LEDGER_COMPRESS_STREAM") == "1",
+		"compress the JetStream stream's full blocks with S2: about a third of the disk, more CPU at scale (env LEDGER_COMPRESS_STREAM=1)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.IntVar(&g.memLimit, "memory-limit-mib", defaultMemoryLimitMiB,
 		"soft memory limit of the process in MiB (the garbage collector's target; 0 for none; GOMEMLIMIT, when set, wins)")
@@ -91,7 +94,7 @@ func (g *globals) logger() *slog.Logger {
 
 // nodeConfig is the node configuration the flags describe.
 func (g *globals) nodeConfig() node.Config {
-	cfg := node.Config{DataDir: g.dataDir, NATSURL: g.natsURL, NATSListen: g.natsListen, Logger: g.logger()}
+	cfg := node.Config{DataDir: g.dataDir, NATSURL: g.natsURL, NATSListen: g.natsListen, CompressStream: g.compress, Logger: g.logger()}
 	if g.natsCreds != "" {
 		cfg.NATSOptions = append(cfg.NATSOptions, natsCreds(g.natsCreds))
 	}
