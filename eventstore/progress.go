@@ -58,21 +58,17 @@ func (p *progress) changed() <-chan struct{} {
 func (p *progress) wait(ctx context.Context, at uint64, byPos bool, stopped func() error) error {
 	for {
 		p.mu.Lock()
-		reached := p.cp.Seq >= at
+		cur, ms := p.cp.Seq, &p.bySeq
 		if byPos {
-			reached = p.cp.Position >= at
+			cur, ms = p.cp.Position, &p.byPos
 		}
-		if reached {
+		if cur >= at {
 			p.mu.Unlock()
 			return nil
 		}
 		if err := stopped(); err != nil {
 			p.mu.Unlock()
 			return fmt.Errorf("eventstore: ingest stopped: %w", err)
-		}
-		ms := &p.bySeq
-		if byPos {
-			ms = &p.byPos
 		}
 		w := &mark{at: at, ch: make(chan struct{})}
 		heap.Push(ms, w)

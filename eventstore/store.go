@@ -241,12 +241,11 @@ func (s *Store) connect() error {
 }
 
 func (s *Store) ensureStream(ctx context.Context) error {
-	storage, compression := jetstream.FileStorage, jetstream.S2Compression
+	storage, compression := jetstream.FileStorage, jetstream.NoCompression
 	if s.cfg.MemoryStorage {
 		storage = jetstream.MemoryStorage
-	}
-	if s.cfg.MemoryStorage || !s.cfg.Compress {
-		compression = jetstream.NoCompression
+	} else if s.cfg.Compress {
+		compression = jetstream.S2Compression
 	}
 	st, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        s.cfg.Stream,

@@ -288,11 +288,10 @@ func StateAt(ctx context.Context, db pebble.Reader, ref domain.AggregateRef, at 
 		if !at.Time.IsZero() && e.RecordedAt.After(at.Time) {
 			break
 		}
-		ev, err := domain.DecodeEvent(e.Type, e.Payload)
-		if err != nil {
-			return nil, 0, fmt.Errorf("projections: event at position %d: %w", p, err)
+		if st, err = evolve(st, &e); err != nil {
+			return nil, 0, err
 		}
-		st, version = domain.Evolve(st, ev), e.Version
+		version = e.Version
 	}
 	if version == 0 {
 		return nil, 0, fmt.Errorf("%w: %s/%s as of %+v", ErrNotFound, ref.Kind, ref.ID, at)
@@ -322,14 +321,22 @@ func (w *writer) foldAggregate(kind, id, region string, upTo uint64) (domain.Sta
 		if e.AggregateKind != kind || e.AggregateID != id {
 			continue
 		}
-		ev, err := domain.DecodeEvent(e.Type, e.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("projections: event at position %d: %w", e.Position, err)
+		if st, err = evolve(st, e); err != nil {
+			return nil, err
 		}
-		st, found = domain.Evolve(st, ev), true
+		found = true
 	}
 	if !found {
 		return nil, nil
 	}
 	return st, nil
+}
+
+// evolve folds one stored event into an aggregate's state.
+func evolve(st domain.State, e *eventstore.Envelope) (domain.State, error) {
+	ev, err := domain.DecodeEvent(e.Type, e.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("projections: event at position %d: %w", e.Position, err)
+	}
+	return domain.Evolve(st, ev), nil
 }
