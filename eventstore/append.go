@@ -210,7 +210,11 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	events := s.seal(agg, h, meta, data)
 	m := EncodeMessage(s.cfg.SubjectPrefix, events)
 	m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(h.Seq, 10)}
+	s.sent.add(meta.CommandID, m, events)
 	ack, err := s.await(ctx, m)
+	if err != nil || ack.Duplicate {
+		s.sent.drop(meta.CommandID)
+	}
 	if err != nil {
 		s.heads.Delete(key)
 		if isWrongLastSeq(err) {

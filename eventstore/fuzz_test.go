@@ -100,3 +100,37 @@ func TestMessageRoundTrip(t *testing.T) {
 		t.Fatal("a changed payload decoded without error")
 	}
 }
+
+// BenchmarkMessageCodec encodes and decodes a message of 50 check-ins, as
+// a batched check_ins command records, and reports the cost per event.
+//
+//	go test ./eventstore -run '^$' -bench MessageCodec
+func BenchmarkMessageCodec(b *testing.B) {
+	base := sampleEvents()[0]
+	events := make([]eventstore.Envelope, 50)
+	for i := range events {
+		e := base
+		e.Version = uint64(i + 1)
+		e.Payload = []byte(`{"round":1,"roll_no":` + strings.Repeat("7", 1+i%4) + `,"mode":"in_person","at":"2026-11-28T09:15:00Z"}`)
+		if i > 0 {
+			e.PrevHash = events[i-1].Hash
+		}
+		e.Seal()
+		events[i] = e
+	}
+	m := eventstore.EncodeMessage("ledger.ev", events)
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			eventstore.EncodeMessage("ledger.ev", events)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := eventstore.DecodeMessage(m.Header, m.Data, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
+	})
+}

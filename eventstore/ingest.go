@@ -41,7 +41,7 @@ func (s *Store) startIngest(cp checkpoint) error {
 	msgs := make(chan decoded, 2*maxGroup)
 	var n uint
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		d := decode(m) // on the client's delivery goroutine, beside the ingest loop
+		d := s.decode(m) // on the client's delivery goroutine, beside the ingest loop
 		if n++; n%yieldEvery == 0 {
 			runtime.Gosched()
 		}
@@ -77,12 +77,17 @@ type decoded struct {
 	meta   error // the delivery had no JetStream metadata
 }
 
-func decode(m jetstream.Msg) decoded {
+func (s *Store) decode(m jetstream.Msg) decoded {
 	meta, err := m.Metadata()
 	if err != nil {
 		return decoded{meta: err}
 	}
 	d := decoded{seq: meta.Sequence.Stream}
+	if evs, ok := s.sent.take(m, d.seq); ok {
+		s.stats.Undecoded.Add(uint64(len(evs)))
+		d.events = evs
+		return d
+	}
 	d.events, d.err = DecodeMessage(m.Headers(), m.Data(), d.seq)
 	return d
 }

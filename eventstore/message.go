@@ -210,9 +210,19 @@ func encodeBatch(events []Envelope) []byte {
 	return append(b, ']')
 }
 
+// appendJSONString appends s as a JSON string. Printable ASCII without a
+// quote or a backslash, which is what the ledger's attributes are, goes as
+// it is; anything else goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // ErrBadMessage means a JetStream message is not a ledger record.
@@ -237,12 +247,13 @@ func DecodeMessage(hdr nats.Header, data []byte, seq uint64) ([]Envelope, error)
 		}
 		events = []Envelope{e}
 	case contentBatch:
-		var raw []map[string]json.RawMessage
+		var raw []batchEvent
 		if err := json.Unmarshal(data, &raw); err != nil || len(raw) == 0 {
 			return nil, fmt.Errorf("%w: bad batch: %v", ErrCorrupt, err)
 		}
-		for _, r := range raw {
-			e, err := envelopeFromAttrs(batchAttr(r), r["data"])
+		events = make([]Envelope, 0, len(raw))
+		for i := range raw {
+			e, err := envelopeFromAttrs(raw[i].attr, raw[i].Data)
 			if err != nil {
 				return nil, err
 			}
@@ -257,12 +268,62 @@ func DecodeMessage(hdr nats.Header, data []byte, seq uint64) ([]Envelope, error)
 	return events, nil
 }
 
-func batchAttr(r map[string]json.RawMessage) func(string) string {
-	return func(n string) string {
-		var s string
-		_ = json.Unmarshal(r[n], &s) // a missing or non-string attribute reads as empty and fails validation
-		return s
+// batchEvent is one structured event of a batch: the attributes
+// envelopeFromAttrs reads, and the data. Other attributes are ignored.
+type batchEvent struct {
+	ID                  string          `json:"id"`
+	Type                string          `json:"type"`
+	Time                string          `json:"time"`
+	Subject             string          `json:"subject"`
+	LedgerSchemaVersion string          `json:"ledgerschemaversion"`
+	LedgerKind          string          `json:"ledgerkind"`
+	LedgerVersion       string          `json:"ledgerversion"`
+	LedgerRegion        string          `json:"ledgerregion"`
+	LedgerOccurredAt    string          `json:"ledgeroccurredat"`
+	LedgerActor         string          `json:"ledgeractor"`
+	LedgerCommandID     string          `json:"ledgercommandid"`
+	LedgerCorrelationID string          `json:"ledgercorrelationid"`
+	LedgerCausationID   string          `json:"ledgercausationid"`
+	LedgerPrevHash      string          `json:"ledgerprevhash"`
+	LedgerHash          string          `json:"ledgerhash"`
+	Data                json.RawMessage `json:"data"`
+}
+
+// attr returns the attribute named n ("" when absent).
+func (b *batchEvent) attr(n string) string {
+	switch n {
+	case "id":
+		return b.ID
+	case "type":
+		return b.Type
+	case "time":
+		return b.Time
+	case "subject":
+		return b.Subject
+	case "ledgerschemaversion":
+		return b.LedgerSchemaVersion
+	case "ledgerkind":
+		return b.LedgerKind
+	case "ledgerversion":
+		return b.LedgerVersion
+	case "ledgerregion":
+		return b.LedgerRegion
+	case "ledgeroccurredat":
+		return b.LedgerOccurredAt
+	case "ledgeractor":
+		return b.LedgerActor
+	case "ledgercommandid":
+		return b.LedgerCommandID
+	case "ledgercorrelationid":
+		return b.LedgerCorrelationID
+	case "ledgercausationid":
+		return b.LedgerCausationID
+	case "ledgerprevhash":
+		return b.LedgerPrevHash
+	case "ledgerhash":
+		return b.LedgerHash
 	}
+	return ""
 }
 
 func envelopeFromAttrs(get func(string) string, data []byte) (Envelope, error) {

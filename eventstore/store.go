@@ -145,6 +145,7 @@ type Store struct {
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	group    map[string]head                 // ingest side: heads written in the batch being built
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
+	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
 	lastTime atomic.Int64
@@ -166,6 +167,9 @@ type Stats struct {
 	Syncs       atomic.Uint64 // fsyncs by the syncer
 	ChainBreaks atomic.Uint64 // events whose previous hash or version did not follow their aggregate's head
 	BadMessages atomic.Uint64 // stream messages that did not decode
+	// Undecoded counts events ingest took from this store's own
+	// publishes, delivered back unchanged, instead of decoding them.
+	Undecoded atomic.Uint64
 	// Republished counts stream messages that repair put back from
 	// Pebble's log at their positions, after the stream lost its tail (a
 	// power loss, or its store files cut short): the history is whole

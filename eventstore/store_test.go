@@ -240,3 +240,46 @@ func TestStreamBlocksCompressed(t *testing.T) {
 	storetest.CheckLog(t, events)
 	storetest.MustAppend(t, s, storetest.Agg(1), 0, "after", storetest.Event(1))
 }
+
+// TestOwnMessagesIngestedWithoutDecoding: ingest takes the events of the
+// store's own appends as they were sent, and decodes a message another
+// publisher put on the stream; the log holds both the same way.
+func TestOwnMessagesIngestedWithoutDecoding(t *testing.T) {
+	ctx := context.Background()
+	s := openEmbedded(t, t.TempDir(), false)
+	defer s.Close()
+	agg := eventstore.Aggregate{Kind: "station", ID: "S1", Region: "220102001001"}
+	storetest.MustAppend(t, s, agg, 0, "one", storetest.Event(1))
+	storetest.MustAppend(t, s, agg, 1, "three", storetest.Event(2), storetest.Event(3), storetest.Event(4))
+	if got := s.Stats().Undecoded.Load(); got != 4 {
+		t.Fatalf("%d events ingested without decoding, want the 4 appended", got)
+	}
+
+	other := eventstore.Aggregate{Kind: "station", ID: "S2", Region: "220102001001"}
+	e := eventstore.Envelope{EventID: "01JDQ8Z3W5D3V0Y8C1N2P3Q4R5", Type: "test.happened", SchemaVersion: 1,
+		AggregateKind: other.Kind, AggregateID: other.ID, Version: 1, Region: other.Region,
+		RecordedAt: time.Now().UTC(), CommandID: "outside", Payload: []byte(`{"n":5}`)}
+	e.Seal()
+	ack, err := s.JetStream().PublishMsg(ctx, eventstore.EncodeMessage(s.SubjectPrefix(), []eventstore.Envelope{e}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitSeqForTest(ctx, ack.Sequence); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Undecoded.Load(); got != 4 {
+		t.Errorf("%d events ingested without decoding after an outside publish, want 4", got)
+	}
+	log, err := s.ReadLog(ctx, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 5 || log[4].Hash != e.Hash || log[4].Position != 5 {
+		t.Fatalf("log of %d events, last %+v: want the outside event at position 5", len(log), log[len(log)-1])
+	}
+	for i, ev := range log[:4] {
+		if ev.Position != uint64(i+1) || ev.ComputeHash() != ev.Hash || string(ev.Payload) != fmt.Sprintf(`{"n":%d}`, i+1) {
+			t.Errorf("event %d read back as %+v", i+1, ev)
+		}
+	}
+}
