@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // StationAddr addresses a polling station: its ULID, its election's ULID and
 // the election's 12-digit region. Station commands embed it.
@@ -185,20 +188,30 @@ func (c CheckIn) decideStation(s *Station, env Env) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	entry, ok := e.Roll[c.RollNo]
-	if !ok {
-		return nil, notFound("not_on_roll", "选民名单上没有该编号", "no such roll number on the roll")
-	}
-	if e.StationOf(entry) != s.ID {
-		return nil, ruleErr("wrong_station", ruleOneEntry, "该选民不属于本投票站", "the voter does not vote at this station")
-	}
-	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {
-		return nil, conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
-	}
-	if err := c.checkMode(s, e); err != nil {
+	if err := c.check(s, e); err != nil {
 		return nil, err
 	}
-	return one(VoterCheckedIn{Round: s.Round, RollNo: c.RollNo, Mode: c.Mode, ProxyHolder: c.ProxyHolderRollNo, At: env.Now})
+	return one(c.event(s, env.Now))
+}
+
+// check applies the rules of one check-in to the open station s of
+// election e.
+func (c CheckIn) check(s *Station, e *Election) error {
+	entry, ok := e.Roll[c.RollNo]
+	if !ok {
+		return notFound("not_on_roll", "选民名单上没有该编号", "no such roll number on the roll")
+	}
+	if e.StationOf(entry) != s.ID {
+		return ruleErr("wrong_station", ruleOneEntry, "该选民不属于本投票站", "the voter does not vote at this station")
+	}
+	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {
+		return conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
+	}
+	return c.checkMode(s, e)
+}
+
+func (c CheckIn) event(s *Station, at time.Time) VoterCheckedIn {
+	return VoterCheckedIn{Round: s.Round, RollNo: c.RollNo, Mode: c.Mode, ProxyHolder: c.ProxyHolderRollNo, At: at}
 }
 
 func (c CheckIn) checkMode(s *Station, e *Election) error {
@@ -269,21 +282,33 @@ type RecordBallot struct {
 func (RecordBallot) CommandType() string { return "record_ballot" }
 
 func (c RecordBallot) decideStation(s *Station, _ Env) ([]Event, error) {
-	if err := s.mustExist(); err != nil {
+	if err := countOpen(s, c.Round); err != nil {
 		return nil, err
-	}
-	if s.Phase != StationClosed && s.Phase != StationSealed {
-		return nil, ruleErr("box_not_closed", ruleSecret, "票箱关闭后、计票结束前方可公开计票", "ballots are counted in public after the box is closed and before the count is closed")
-	}
-	if c.Round != s.Round {
-		return nil, conflict("wrong_round", "轮次不符", "the ballot's round is not the station's round")
 	}
 	if err := c.validate(s); err != nil {
 		return nil, err
 	}
+	return one(c.event(s))
+}
+
+// countOpen reports whether ballots of round may be counted at s now.
+func countOpen(s *Station, round int) error {
+	if err := s.mustExist(); err != nil {
+		return err
+	}
+	if s.Phase != StationClosed && s.Phase != StationSealed {
+		return ruleErr("box_not_closed", ruleSecret, "票箱关闭后、计票结束前方可公开计票", "ballots are counted in public after the box is closed and before the count is closed")
+	}
+	if round != s.Round {
+		return conflict("wrong_round", "轮次不符", "the ballot's round is not the station's round")
+	}
+	return nil
+}
+
+func (c RecordBallot) event(s *Station) BallotRecorded {
 	marks := len(c.Candidates) + len(c.WriteIns)
-	return one(BallotRecorded{Round: c.Round, Candidates: c.Candidates, WriteIns: c.WriteIns, Blank: c.Blank,
-		Unreadable: c.Unreadable, Invalid: c.Unreadable || marks > s.Seats})
+	return BallotRecorded{Round: c.Round, Candidates: c.Candidates, WriteIns: c.WriteIns, Blank: c.Blank,
+		Unreadable: c.Unreadable, Invalid: c.Unreadable || marks > s.Seats}
 }
 
 func (c RecordBallot) validate(s *Station) error {

@@ -22,18 +22,7 @@ func TestCheckIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(at(electionDay, -30))
-			w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3, ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
-			w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{1, stationA, ""}, {2, stationA, ""}, {3, stationA, ""}, {4, stationA, ""}, {5, stationB, ""}}})
-			w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 3, HolderRollNo: 4, Relation: RelationSpouse, Written: true})
-			w.must(t, PublishProxies{ElectionAddr: ea})
-			w.now = at(electionDay, -20)
-			w.must(t, PublishRoll{ElectionAddr: ea})
-			for i := 1; i <= 4; i++ {
-				w.must(t, NominateCandidate{ElectionAddr: ea, CandidateID: cand(i), Name: "某"})
-			}
-			w.must(t, PublishCandidates{ElectionAddr: ea})
-			w.must(t, EstablishStation{StationAddr: sa(stationA), Place: "村委会", Scrutineers: []string{"甲"}})
+			w := stationWithProxy(t)
 			_, err := w.exec(OpenPolls{StationAddr: sa(stationA), Round: 1})
 			wantCode(t, err, "before_election_day")
 			w.now = at(electionDay, 0)
@@ -44,6 +33,25 @@ func TestCheckIn(t *testing.T) {
 			wantCode(t, err, tt.want)
 		})
 	}
+}
+
+// stationWithProxy prepares an election whose station A has voters 1 to 4
+// (3 has given a published proxy to 4) and station B voter 5; it ends
+// 20 days before election day, with station A established.
+func stationWithProxy(t tb) *world {
+	w := newWorld(at(electionDay, -30))
+	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3, ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
+	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{1, stationA, ""}, {2, stationA, ""}, {3, stationA, ""}, {4, stationA, ""}, {5, stationB, ""}}})
+	w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 3, HolderRollNo: 4, Relation: RelationSpouse, Written: true})
+	w.must(t, PublishProxies{ElectionAddr: ea})
+	w.now = at(electionDay, -20)
+	w.must(t, PublishRoll{ElectionAddr: ea})
+	for i := 1; i <= 4; i++ {
+		w.must(t, NominateCandidate{ElectionAddr: ea, CandidateID: cand(i), Name: "某"})
+	}
+	w.must(t, PublishCandidates{ElectionAddr: ea})
+	w.must(t, EstablishStation{StationAddr: sa(stationA), Place: "村委会", Scrutineers: []string{"甲"}})
+	return w
 }
 
 func TestMobileBox(t *testing.T) {
@@ -158,7 +166,7 @@ func TestBallotSecrecy(t *testing.T) {
 			}
 		})
 	}
-	for _, c := range []Command{RecordBallot{}, CloseCount{}, RecordSpoiledBallots{}} {
+	for _, c := range []Command{RecordBallot{}, RecordBallots{}, CloseCount{}, RecordSpoiledBallots{}} {
 		for _, f := range fieldNames(reflect.TypeOf(c)) {
 			if l := strings.ToLower(f); strings.Contains(l, "roll") || strings.Contains(l, "voter") {
 				t.Errorf("%s field %q could link a voter to a ballot", c.CommandType(), f)

@@ -27,7 +27,8 @@ func TestSpecsMatchDomain(t *testing.T) {
 			var argv []string
 			for _, f := range s.fields {
 				v := sample(f.fkind)
-				if f.key == "ratings" {
+				switch f.key {
+				case "ratings", "check_ins", "ballots": // JSON arrays
 					v = "[]"
 				}
 				argv = append(argv, "--"+f.flag+"="+v)
