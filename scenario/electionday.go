@@ -33,7 +33,7 @@ func (s *Scenario) Polls(i int) Polls {
 			case domain.OpenPolls:
 				out.Setup = append(out.Setup, st)
 				continue
-			case domain.CheckIn:
+			case domain.CheckIn, domain.CheckIns:
 				if st.WantError == "" {
 					ins = append(ins, st)
 				}

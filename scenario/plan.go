@@ -20,6 +20,7 @@ const (
 type electionPlan struct {
 	seed           uint64
 	live           bool // command IDs carry the recording clock's time
+	batch          int  // check-ins or ballots per command
 	u              Unit
 	id             string
 	committee      domain.CommitteeKind
@@ -102,7 +103,7 @@ func unitVoters(r *rand.Rand, u Unit) int {
 func (s *Scenario) plan(i int) *electionPlan {
 	u := s.units[i]
 	r := newRand(s.cfg.Seed, uint64(u.Index), tagPlan)
-	p := &electionPlan{seed: s.cfg.Seed, live: s.cfg.LiveIDs, u: u, voters: unitVoters(r, u), names: map[string]string{}}
+	p := &electionPlan{seed: s.cfg.Seed, live: s.cfg.LiveIDs, batch: s.cfg.Batch, u: u, voters: unitVoters(r, u), names: map[string]string{}}
 	p.committee, p.seats = domain.CommitteeVillagers, 3+2*r.IntN(3) // 3, 5, 7
 	if u.Community {
 		p.committee, p.seats = domain.CommitteeResidents, 5+2*r.IntN(3) // 5, 7, 9
@@ -420,7 +421,7 @@ func (p *electionPlan) estimate() int {
 	for _, rp := range p.rounds {
 		n += 3
 		for k := range p.stations {
-			n += rp.issued[k] + rp.ret[k] + 6
+			n += ceilDiv(rp.issued[k], p.batch) + ceilDiv(rp.ret[k], p.batch) + 6
 		}
 	}
 	if p.consultation {

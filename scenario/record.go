@@ -206,15 +206,16 @@ func (t *tally) surprise(msg string) {
 // recorded counts what a recorded command's events say.
 func (t *tally) recorded(p *electionPlan, st Step, out app.Outcome) {
 	switch st.Cmd.(type) {
-	case domain.CheckIn:
-		t.checkIns.Add(1)
+	case domain.CheckIn, domain.CheckIns:
+		n := int64(len(out.Events))
+		t.checkIns.Add(n)
 		if st.Round == 1 {
-			t.checkedIn.Add(1)
-			t.cityCheckedIn[p.u.City].Add(1)
+			t.checkedIn.Add(n)
+			t.cityCheckedIn[p.u.City].Add(n)
 		}
 		return
-	case domain.RecordBallot:
-		t.ballots.Add(1)
+	case domain.RecordBallot, domain.RecordBallots:
+		t.ballots.Add(int64(len(out.Events)))
 		return
 	}
 	t.mu.Lock()

@@ -63,6 +63,14 @@ type Config struct {
 	// of the command path's CPU. With LiveIDs a second recording of the
 	// same seed into the same log is refused (the aggregates exist).
 	LiveIDs bool
+	// Batch is how many check-ins one command records, and how many
+	// ballots of a count: 1 (the default) records each with its own
+	// check_in or record_ballot command; more records them with
+	// check_ins and record_ballots commands of up to Batch items (at most
+	// domain.MaxStationBatch), as a station's device uploads what it
+	// recorded since its last upload and counters enter a tally sheet.
+	// The events are the same either way.
+	Batch int
 }
 
 func (c Config) withDefaults() Config {
@@ -73,6 +81,7 @@ func (c Config) withDefaults() Config {
 	if c.Recorders <= 0 {
 		c.Recorders = 64
 	}
+	c.Batch = min(max(c.Batch, 1), domain.MaxStationBatch)
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -62,6 +63,36 @@ func TestStepsThroughDomain(t *testing.T) {
 	}
 	checkInvariants(t, sum)
 	t.Logf("%+v", *sum)
+}
+
+// TestBatchedRecordsTheSameEvents records one scenario with a command per
+// check-in and ballot, and again with batches: the events, and all the
+// summary says of them, are the same; only the commands are fewer.
+func TestBatchedRecordsTheSameEvents(t *testing.T) {
+	record := func(batch int) (*Summary, map[domain.AggregateRef]domain.State) {
+		w := newWorld()
+		sum, err := Record(context.Background(), w, Config{Scale: 0.002, Seed: 7, Recorders: 8, Batch: batch}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Unexpected != 0 {
+			t.Fatalf("batch %d: %d unexpected outcomes: %v", batch, sum.Unexpected, sum.UnexpectedSamples)
+		}
+		return sum, w.states
+	}
+	one, oneStates := record(1)
+	many, manyStates := record(50)
+	if many.Commands*3 > one.Commands {
+		t.Errorf("batches of 50 took %d commands, singles %d: want far fewer", many.Commands, one.Commands)
+	}
+	one.Commands, many.Commands = 0, 0
+	if !reflect.DeepEqual(one, many) {
+		t.Errorf("summaries differ:\nsingles %+v\nbatched %+v", *one, *many)
+	}
+	if !reflect.DeepEqual(oneStates, manyStates) {
+		t.Error("the aggregates' states differ")
+	}
+	checkInvariants(t, many)
 }
 
 func checkInvariants(t *testing.T, s *Summary) {

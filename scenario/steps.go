@@ -281,6 +281,15 @@ func (p *electionPlan) checkIns(e *emitter, r *rand.Rand, rp *roundPlan, k int) 
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	sa := p.stationAddr(k)
+	var batch []domain.CheckInItem
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		ok := e.emitRound(domain.CheckIns{StationAddr: sa, CheckIns: batch}, batch[len(batch)-1].At, "", rp.round)
+		batch = nil
+		return ok
+	}
 	for i, roll := range pool[:n] {
 		c := domain.CheckIn{StationAddr: sa, RollNo: roll, Mode: domain.ModeInPerson}
 		switch {
@@ -289,13 +298,20 @@ func (p *electionPlan) checkIns(e *emitter, r *rand.Rand, rp *roundPlan, k int) 
 		case roll != st.extra && p.isPrincipal(st, roll):
 			c.Mode, c.ProxyHolderRollNo = domain.ModeProxy, roll+1
 		}
-		if !e.emitRound(c, times[i], "", rp.round) {
+		dup := rp.dup[k] && i == n/2
+		if p.batch > 1 {
+			batch = append(batch, domain.CheckInItem{RollNo: roll, Mode: c.Mode, ProxyHolderRollNo: c.ProxyHolderRollNo, At: times[i]})
+			if (len(batch) == p.batch || dup) && !flush() {
+				return
+			}
+		} else if !e.emitRound(c, times[i], "", rp.round) {
 			return
 		}
-		if rp.dup[k] && i == n/2 {
+		if dup {
 			e.emitRound(c, times[i].Add(time.Minute), "already_checked_in", rp.round)
 		}
 	}
+	flush()
 }
 
 // Ballot kinds in a box, besides marked ballots (index >= 0 into the fill).
@@ -333,8 +349,9 @@ func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int) {
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	sa := p.stationAddr(k)
 	t := at(rp.day, 0, 17, 30)
+	var batch []domain.BallotMarks
 	for i, kind := range order {
-		b := domain.RecordBallot{StationAddr: sa, Round: rp.round}
+		b := domain.BallotMarks{}
 		switch kind {
 		case ballotBlank:
 			b.Blank = true
@@ -351,8 +368,19 @@ func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int) {
 			}
 			b.Blank = len(b.Candidates) == 0 && len(b.WriteIns) == 0
 		}
-		if !e.emitRound(b, t.Add(time.Duration(i)*4*time.Second), "", rp.round) {
-			return
+		when := t.Add(time.Duration(i) * 4 * time.Second)
+		if p.batch == 1 {
+			if !e.emitRound(domain.RecordBallot{StationAddr: sa, Round: rp.round, Candidates: b.Candidates, WriteIns: b.WriteIns,
+				Blank: b.Blank, Unreadable: b.Unreadable}, when, "", rp.round) {
+				return
+			}
+			continue
+		}
+		if batch = append(batch, b); len(batch) == p.batch || i == len(order)-1 {
+			if !e.emitRound(domain.RecordBallots{StationAddr: sa, Round: rp.round, Ballots: batch}, when, "", rp.round) {
+				return
+			}
+			batch = nil
 		}
 	}
 }

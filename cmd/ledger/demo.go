@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/benchmark"
+	"ledger/domain"
 	"ledger/node"
 	"ledger/projections"
 	"ledger/scenario"
@@ -29,6 +30,7 @@ type demoOptions struct {
 	scale     float64
 	seed      uint64
 	recorders int
+	batch     int
 	json      bool
 	temp      bool // the data directory is temporary
 	cpuProf   string
@@ -40,6 +42,7 @@ type demoReport struct {
 	Scale     float64 `json:"scale"`
 	Seed      uint64  `json:"seed"`
 	Recorders int     `json:"recorders"`
+	Batch     int     `json:"batch"`
 	DataDir   string  `json:"data_dir,omitempty"`
 	*scenario.Summary
 	Turnout        float64 `json:"turnout"`
@@ -104,6 +107,7 @@ seed again into the same directory records nothing twice.`,
 	f.Float64Var(&o.scale, "scale", scenario.DefaultScale, "share of the province's communities and villages, (0, 1]")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the generated province")
 	f.IntVar(&o.recorders, "recorders", 512, "units recorded at once and commands in flight (a province's polling stations record side by side)")
+	f.IntVar(&o.batch, "batch", 1, fmt.Sprintf("check-ins, and ballots of a count, per command: 1 records each with its own command; up to %d uploads them in batches (check_ins, record_ballots), as stations' devices do", domain.MaxStationBatch))
 	f.BoolVar(&o.json, "json", false, "print JSON instead of a table")
 	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the recording to this file")
 	_ = f.MarkHidden("cpuprofile")
@@ -113,8 +117,8 @@ seed again into the same directory records nothing twice.`,
 }
 
 func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
-	if o.scale <= 0 || o.scale > 1 || o.recorders < 1 {
-		return usageError{fmt.Errorf("--scale must be in (0, 1] and --recorders at least 1")}
+	if o.scale <= 0 || o.scale > 1 || o.recorders < 1 || o.batch < 1 || o.batch > domain.MaxStationBatch {
+		return usageError{fmt.Errorf("--scale must be in (0, 1], --recorders at least 1 and --batch in [1, %d]", domain.MaxStationBatch)}
 	}
 	ctx := cmd.Context()
 	if !cmd.Flags().Changed("log-level") {
@@ -143,7 +147,7 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 	if _, pos := n.Store.Position(); pos > 0 {
 		return usageError{fmt.Errorf("demo: %s already holds %d events; the demo records a new province into an empty ledger (omit --data for a temporary one)", n.Config.DataDir, pos)}
 	}
-	sc := scenario.New(scenario.Config{Scale: o.scale, Seed: o.seed, Recorders: o.recorders, LiveIDs: true})
+	sc := scenario.New(scenario.Config{Scale: o.scale, Seed: o.seed, Recorders: o.recorders, Batch: o.batch, LiveIDs: true})
 	bar := demoBar(cmd.ErrOrStderr(), sc, o.json)
 	stopProfile, err := startCPUProfile(o.cpuProf)
 	if err != nil {
@@ -169,7 +173,7 @@ func runDemo(cmd *cobra.Command, g *globals, o *demoOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := demoReport{Scale: sc.Config().Scale, Seed: o.seed, Recorders: o.recorders,
+	rep := demoReport{Scale: sc.Config().Scale, Seed: o.seed, Recorders: o.recorders, Batch: sc.Config().Batch,
 		Summary: sum, Turnout: sum.Turnout(), TurnoutSource: "recorded check-ins and declared rolls",
 		ElapsedS: elapsed.Seconds(), EventsPerS: float64(sum.Events) / elapsed.Seconds()}
 	if queries.Queries > 0 {
