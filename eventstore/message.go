@@ -190,7 +190,11 @@ func EncodeMessage(prefix string, events []Envelope) *nats.Msg {
 }
 
 func encodeBatch(events []Envelope) []byte {
-	var b []byte
+	n := 2
+	for i := range events {
+		n += len(events[i].Payload) + batchAttrsSize
+	}
+	b := make([]byte, 0, n)
 	b = append(b, '[')
 	for i := range events {
 		if i > 0 {
@@ -213,6 +217,9 @@ func encodeBatch(events []Envelope) []byte {
 // appendJSONString appends s as a JSON string. Printable ASCII without a
 // quote or a backslash, which is what the ledger's attributes are, goes as
 // it is; anything else goes through encoding/json.
+// batchAttrsSize is about the size of one event's attributes in a batch.
+const batchAttrsSize = 900
+
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
