@@ -45,6 +45,12 @@ import (
 // 2-core machine, 40 s on a busy one.
 const DefaultScale = 0.002
 
+// DeviceBatch is the batch the demo records with: a station's device
+// uploads its check-ins 50 at a time (about a quarter of an hour of the
+// morning peak at a station of 700 voters), and counters enter 50 ballots
+// a tally sheet.
+const DeviceBatch = 50
+
 // Config selects a scenario. The zero value of every field means its default.
 type Config struct {
 	// Scale is the share of the province's units recorded, (0, 1]. Default DefaultScale.

@@ -83,7 +83,7 @@ func loadDemo(ctx context.Context, cmd *cobra.Command, n *node.Node, scale float
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "loading the demo province (scale %g) through the command path...\n", scale)
 	start := time.Now()
-	sum, err := scenario.Record(ctx, n.Ledger, scenario.Config{Scale: scale, Seed: 1}, nil)
+	sum, err := scenario.Record(ctx, n.Ledger, scenario.Config{Scale: scale, Seed: 1, Batch: scenario.DeviceBatch}, nil)
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "ledger: demo: %v\n", err)
 		return
