@@ -61,6 +61,10 @@ func replay(ctx context.Context, db *pebble.DB, ps []projection, total uint64, p
 	for i, p := range ps {
 		as[i] = newApplier(p, withDefaults(opts))
 		as[i].loaded = true
+		lo, hi := prefixBounds(p.short())
+		if err := as[i].w.c.watch(db, lo, hi); err != nil {
+			return err
+		}
 	}
 	alloc := func() *logChunk {
 		return &logChunk{recs: make([]rec, 0, chunkEvents), arena: make([]byte, 0, chunkEvents*768)}

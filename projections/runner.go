@@ -130,7 +130,8 @@ func (a *applier) Name() string { return a.p.name() }
 // together always hold the read model's latest values.
 func (a *applier) Bind(db *pebble.DB) error {
 	a.db = db
-	return nil
+	lo, hi := prefixBounds(a.p.short())
+	return a.w.c.watch(db, lo, hi)
 }
 
 // Apply folds events (in log order) into the read model in b, the batch
@@ -211,8 +212,7 @@ func (a *applier) finish() error {
 	if err := a.w.b.Set(checkpointKey(a.p.short()), v[:], nil); err != nil {
 		return err
 	}
-	a.w.c.trim()
-	return nil
+	return a.w.c.trim()
 }
 
 // catchUp applies the logged events after the checkpoint up to position to.

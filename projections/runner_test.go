@@ -3,10 +3,14 @@ package projections
 import (
 	"context"
 	"encoding/json"
-
-	"ledger/eventstore"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"ledger/eventstore"
 )
 
 // TestCatchUpAndSkip adds a read model to a log that already holds events:
@@ -113,4 +117,124 @@ func FuzzCheckInPayload(f *testing.F) {
 			t.Errorf("%q: scanner %d %q, encoding/json %v %q", p, c.round, c.mode, ref.Round, ref.Mode)
 		}
 	})
+}
+
+// TestCacheGenerations: the write-side cache keeps the cells touched in
+// the current generation and the one before, and drops the others once
+// the current one is full.
+func TestCacheGenerations(t *testing.T) {
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Set([]byte("hot"), []byte{0, 0, 0, 0, 0, 0, 0, 7}, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	c := newCache(8)
+	touch := func(keys ...string) {
+		for _, k := range keys {
+			if _, err := c.load(db, []byte(k), true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cached := func(k string) bool {
+		_, in := c.m[k]
+		_, old := c.old[k]
+		return in || old
+	}
+	bump := func() { // as a batch does: change hot, flush into a batch that is not committed
+		hot, _ := c.load(db, []byte("hot"), true)
+		hot.vec[0]++
+		c.markDirty(hot)
+		if _, err := c.flush(db.NewBatch(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bump()
+	touch("a", "b")
+	c.trim() // 3 < 4: nothing happens
+	if !cached("a") || len(c.old) != 0 {
+		t.Fatal("trimmed before the generation was full")
+	}
+	touch("c") // 4: a new generation starts
+	c.trim()
+	bump() // from the old generation, not from Pebble
+	touch("d", "e", "f")
+	c.trim()
+	for _, k := range []string{"a", "b", "c"} {
+		if cached(k) {
+			t.Errorf("%q still cached two generations after its last use", k)
+		}
+	}
+	if cl, ok := c.old["hot"]; !ok || cl.vec[0] != 9 {
+		t.Errorf("the hot cell was lost or reloaded: %+v", cl)
+	}
+}
+
+// TestCacheKeyFilter: a cache that watches its key range reads every key
+// the database holds, skips the read of a key nobody wrote, and still finds
+// every key it wrote itself after its filter has grown.
+func TestCacheKeyFilter(t *testing.T) {
+	db, err := pebble.Open("", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	vec := func(n int64) []byte { return []byte{0, 0, 0, 0, 0, 0, 0, byte(n)} }
+	if err := db.Set([]byte("pto/s/old"), vec(5), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := prefixBounds(shortTurnout)
+	c := newCache(1 << 20)
+	if err := c.watch(db, lo, hi); err != nil {
+		t.Fatal(err)
+	}
+	if cl, err := c.load(db, []byte("pto/s/old"), true); err != nil || len(cl.vec) != 1 || cl.vec[0] != 5 {
+		t.Fatalf("a stored key read back as %+v, %v", cl, err)
+	}
+	// Written behind the cache's back (nothing does this): the filter says
+	// the key is new, so load does not read it.
+	if err := db.Set([]byte("pto/s/foreign"), vec(9), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if cl, _ := c.load(db, []byte("pto/s/foreign"), true); len(cl.vec) != 0 {
+		t.Errorf("a key the filter does not hold was read: %+v", cl)
+	}
+
+	// Write more keys than the filter was sized for, a batch at a time.
+	for batch := range 3 {
+		b := db.NewBatch()
+		for i := range minKeyRoom * 2 / 3 {
+			cl, err := c.load(db, fmt.Appendf(nil, "pto/g/%d/%d", batch, i), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl.vec = append(cl.vec, int64(i))
+			c.markDirty(cl)
+		}
+		if _, err := c.flush(b, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.trim(); err != nil { // before the commit, as the store does
+			t.Fatal(err)
+		}
+		if err := b.Commit(pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.room <= minKeyRoom {
+		t.Fatalf("the filter was not sized again: room %d for %d keys", c.room, c.held)
+	}
+	fresh := newCache(16) // nothing cached: every key comes from the database
+	fresh.keys, fresh.src, fresh.room = c.keys, db, c.room
+	for batch := range 3 {
+		for _, i := range []int{0, 1, minKeyRoom/2 + 7} {
+			cl, err := fresh.load(db, fmt.Appendf(nil, "pto/g/%d/%d", batch, i), true)
+			if err != nil || len(cl.vec) != 1 || cl.vec[0] != int64(i) {
+				t.Fatalf("key %d of batch %d read back as %+v, %v", i, batch, cl, err)
+			}
+		}
+	}
 }
