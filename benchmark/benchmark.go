@@ -26,6 +26,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"ledger/app"
+	"ledger/domain"
 	"ledger/node"
 	"ledger/projections"
 	"ledger/scenario"
@@ -49,6 +50,10 @@ type Config struct {
 	// (app.Ledger.Submit), and each counts only once durable (Wait).
 	// Default 1: each recorder waits for every command.
 	Window int
+	// Batch is how many check-ins each command of the batched run
+	// records (domain.CheckIns), as stations' devices upload them. Default
+	// scenario.DeviceBatch; 1 leaves the batched run out.
+	Batch int
 	// Log, when set, receives a line as each part starts.
 	Log func(string)
 }
@@ -65,6 +70,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Window <= 0 {
 		c.Window = 1
+	}
+	if c.Batch <= 0 {
+		c.Batch = scenario.DeviceBatch
 	}
 	if c.Log == nil {
 		c.Log = func(string) {}
@@ -83,6 +91,11 @@ type Report struct {
 	SyncPublish  Throughput `json:"jetstream_sync_publish"`
 	Ledger1      Throughput `json:"ledger_1_recorder"`
 	LedgerN      Throughput `json:"ledger_n_recorders"`
+	// LedgerBatched records Events check-ins with Writers recorders,
+	// Batch check-ins a command: Count and PerS are check-ins (events),
+	// the latencies are per command.
+	Batch         int        `json:"batch"`
+	LedgerBatched Throughput `json:"ledger_n_recorders_batched"`
 
 	IngestLagMaxMsgs  uint64  `json:"ingest_lag_max_msgs"`
 	IngestLagMeanMsgs float64 `json:"ingest_lag_mean_msgs"`
@@ -150,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Node.DataDir = dir
 	}
 	cfg.Node.AllowFutureOccurredAt = true
-	rep := &Report{Writers: cfg.Writers, Window: cfg.Window, Events: cfg.Events, Storage: "file"}
+	rep := &Report{Writers: cfg.Writers, Window: cfg.Window, Events: cfg.Events, Batch: cfg.Batch, Storage: "file"}
 	if cfg.Node.MemoryStorage {
 		rep.Storage = "memory"
 	}
@@ -185,9 +198,21 @@ func (b *bench) run(ctx context.Context) (err error) {
 	<-b.n.Store.Ready()
 	single := min(5000, max(500, b.cfg.Events/10), b.cfg.Events)
 	b.cfg.Log("preparing elections")
-	one, many, err := b.prepare(ctx, single, b.cfg.Events)
+	sc := scenario.New(scenario.Config{Scale: 1, Seed: b.cfg.Seed, LiveIDs: true})
+	next := 0
+	one, err := b.prepare(ctx, sc, &next, single, 1, 1)
 	if err != nil {
 		return err
+	}
+	many, err := b.prepare(ctx, sc, &next, b.cfg.Events, b.cfg.Writers, 1)
+	if err != nil {
+		return err
+	}
+	var batched []scenario.Step
+	if b.cfg.Batch > 1 {
+		if batched, err = b.prepare(ctx, sc, &next, b.cfg.Events, b.cfg.Writers, b.cfg.Batch); err != nil {
+			return err
+		}
 	}
 	b.rep.Notes = append(b.rep.Notes,
 		fmt.Sprintf("the single-recorder run records %d check-ins (Events/10, 500 to 5,000)", len(one)),
@@ -202,44 +227,69 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if b.rep.LedgerN, err = b.record(ctx, many, b.cfg.Writers, b.cfg.Window, true); err != nil {
 		return err
 	}
+	if len(batched) > 0 {
+		b.cfg.Log(fmt.Sprintf("ledger, %d recorders, %d check-ins a command", b.cfg.Writers, b.cfg.Batch))
+		if b.rep.LedgerBatched, err = b.record(ctx, batched, b.cfg.Writers, b.cfg.Window, false); err != nil {
+			return err
+		}
+		events := 0
+		for _, st := range batched {
+			events += len(st.Cmd.(domain.CheckIns).CheckIns)
+		}
+		t := &b.rep.LedgerBatched
+		t.Count, t.PerS = events, float64(events)/t.Seconds
+	}
 	if err := b.baselines(ctx); err != nil {
 		return err
 	}
 	return b.rebuilds(ctx)
 }
 
-// prepare records the setup of enough elections for two disjoint sets of
-// check-ins (n1 and n2 of them, over at least 1 and Writers stations)
-// and returns each set interleaved across its stations.
-func (b *bench) prepare(ctx context.Context, n1, n2 int) (one, many []scenario.Step, err error) {
-	sc := scenario.New(scenario.Config{Scale: 1, Seed: b.cfg.Seed, LiveIDs: true})
-	next := 0
-	take := func(n, stations int) ([]scenario.Step, error) {
-		var queues [][]scenario.Step
-		total := 0
-		for total < n || len(queues) < stations {
-			if next >= len(sc.Units()) {
-				return nil, fmt.Errorf("benchmark: the province has too few check-ins for %d events", n)
-			}
-			p := sc.Polls(next)
-			next++
-			for _, st := range p.Setup {
-				if _, err := b.n.Ledger.Execute(ctx, st.Cmd, st.Meta); err != nil {
-					return nil, fmt.Errorf("benchmark: setup %s: %w", st.Cmd.CommandType(), err)
-				}
-			}
-			for _, q := range p.CheckIns {
-				queues = append(queues, q)
-				total += len(q)
+// prepare records the setup of enough of sc's elections, from the
+// next-th unit on, for n check-ins over at least stations stations, and
+// returns them interleaved across the stations, batch check-ins of a
+// station to a command (domain.CheckIns) when batch > 1.
+func (b *bench) prepare(ctx context.Context, sc *scenario.Scenario, next *int, n, stations, batch int) ([]scenario.Step, error) {
+	var queues [][]scenario.Step
+	total := 0
+	for total < n || len(queues) < stations {
+		if *next >= len(sc.Units()) {
+			return nil, fmt.Errorf("benchmark: the province has too few check-ins for %d events", n)
+		}
+		p := sc.Polls(*next)
+		*next++
+		for _, st := range p.Setup {
+			if _, err := b.n.Ledger.Execute(ctx, st.Cmd, st.Meta); err != nil {
+				return nil, fmt.Errorf("benchmark: setup %s: %w", st.Cmd.CommandType(), err)
 			}
 		}
-		return interleave(queues, n), nil
+		for _, q := range p.CheckIns {
+			queues = append(queues, batchCheckIns(q, batch))
+			total += len(q)
+		}
 	}
-	if one, err = take(n1, 1); err != nil {
-		return nil, nil, err
+	return interleave(queues, (n+batch-1)/batch), nil
+}
+
+// batchCheckIns groups a station's check-ins, in order, batch to a
+// command; each batch carries the last check-in's metadata.
+func batchCheckIns(q []scenario.Step, batch int) []scenario.Step {
+	if batch <= 1 {
+		return q
 	}
-	many, err = take(n2, b.cfg.Writers)
-	return one, many, err
+	var out []scenario.Step
+	for start := 0; start < len(q); start += batch {
+		part := q[start:min(start+batch, len(q))]
+		c := domain.CheckIns{StationAddr: part[0].Cmd.(domain.CheckIn).StationAddr}
+		for _, st := range part {
+			in := st.Cmd.(domain.CheckIn)
+			c.CheckIns = append(c.CheckIns, domain.CheckInItem{RollNo: in.RollNo, Mode: in.Mode,
+				ProxyHolderRollNo: in.ProxyHolderRollNo, At: st.Meta.OccurredAt})
+		}
+		last := part[len(part)-1]
+		out = append(out, scenario.Step{Cmd: c, Meta: last.Meta, Round: last.Round})
+	}
+	return out
 }
 
 // interleave takes n steps round-robin from the queues.

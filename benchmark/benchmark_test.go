@@ -22,6 +22,11 @@ func TestRunTurnoutQueries(t *testing.T) {
 	if rep.LedgerN.Count != 400 || !rep.AuditIntact {
 		t.Fatalf("report %+v", rep)
 	}
+	// Batches of 50 from stations of unequal size: at least 400 check-ins,
+	// fewer than one more batch per station.
+	if b := rep.LedgerBatched; b.Count < 400 || b.Count > 400+50*4 || b.PerS <= 0 || b.P99ms <= 0 {
+		t.Errorf("batched run %+v, want about 400 check-ins in batches of 50", b)
+	}
 	if len(rep.TurnoutQueryRegions) != 2 || len(rep.TurnoutQueryRegions[0]) != 2 || len(rep.TurnoutQueryRegions[1]) != 12 ||
 		rep.TurnoutQueryRegions[1][:2] != rep.TurnoutQueryRegions[0] {
 		t.Errorf("turnout regions %q, want a province and one of its villages", rep.TurnoutQueryRegions)
@@ -42,7 +47,7 @@ func TestRunTurnoutQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"turnout_queries", "turnout_query_p50_ms", "turnout_query_p99_ms", "turnout_query_max_ms",
-		"turnout_query_regions", "ledger_n_recorders", "ingest_lag_max_msgs", "projection_lag_max_events"} {
+		"turnout_query_regions", "ledger_n_recorders", "ledger_n_recorders_batched", "ingest_lag_max_msgs", "projection_lag_max_events"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("JSON report has no %q: %s", k, out)
 		}

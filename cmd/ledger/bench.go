@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/benchmark"
+	"ledger/domain"
+	"ledger/scenario"
 )
 
 func init() { subcommands = append(subcommands, newBenchCmd) }
@@ -19,6 +21,7 @@ type benchOptions struct {
 	writers int
 	window  int
 	events  int
+	batch   int
 	seed    uint64
 	json    bool
 }
@@ -37,6 +40,8 @@ under --data and removed afterwards):
     fsync, acknowledge) with the scenario's check-ins, at 1 and --writers concurrent recorders:
     events/s and p50, p99, p99.9 latency; the ingest lag under that load; the latency of turnout
     queries (the province and a village being recorded) made during the --writers run;
+  - the same with --batch check-ins a command (check_ins), as stations' devices upload them:
+    check-ins/s, and latency per command;
   - rebuilding Pebble from JetStream, rebuilding the read models, audit verification;
   - peak resident memory, and the ratio of the ledger's throughput to the asynchronous baseline.`,
 		Args: cobra.NoArgs,
@@ -48,19 +53,20 @@ under --data and removed afterwards):
 	f.IntVar(&o.writers, "writers", 64, "concurrent recorders and synchronous publishers")
 	f.IntVar(&o.window, "window", 1, "commands each recorder keeps in flight (pipelined: the next is submitted once the log holds the previous; each counts only once durable)")
 	f.IntVar(&o.events, "events", 100_000, "check-ins recorded by the concurrent run, and messages per baseline")
+	f.IntVar(&o.batch, "batch", scenario.DeviceBatch, "check-ins a command in the batched run (1 leaves it out)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the scenario the check-ins come from")
 	f.BoolVar(&o.json, "json", false, "print JSON instead of a table")
 	return cmd
 }
 
 func runBench(cmd *cobra.Command, g *globals, o *benchOptions) error {
-	if o.writers < 1 || o.events < 1 {
-		return usageError{fmt.Errorf("--writers and --events must be positive")}
+	if o.writers < 1 || o.events < 1 || o.batch < 1 || o.batch > domain.MaxStationBatch {
+		return usageError{fmt.Errorf("--writers and --events must be positive, --batch in [1, %d]", domain.MaxStationBatch)}
 	}
 	if !cmd.Flags().Changed("log-level") {
 		g.logLevel = "warn"
 	}
-	cfg := benchmark.Config{Node: g.nodeConfig(), Writers: o.writers, Events: o.events, Seed: o.seed, Window: o.window}
+	cfg := benchmark.Config{Node: g.nodeConfig(), Writers: o.writers, Events: o.events, Seed: o.seed, Window: o.window, Batch: o.batch}
 	cfg.Node.DataDir = ""
 	if cmd.Flags().Changed("data") {
 		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
@@ -103,6 +109,9 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 		label += fmt.Sprintf(", %d in flight each", r.Window)
 	}
 	row(label, r.LedgerN)
+	if r.LedgerBatched.Count > 0 {
+		row(fmt.Sprintf("ledger, %d recorders, %d check-ins a command", r.Writers, r.Batch), r.LedgerBatched)
+	}
 	row("rebuild Pebble from JetStream", r.RebuildFromJetStream)
 	row("rebuild read models", r.RebuildReadModels)
 	row("audit verify", r.AuditVerify)
