@@ -22,6 +22,10 @@ func TestRunTurnoutQueries(t *testing.T) {
 	if rep.LedgerN.Count != 400 || !rep.AuditIntact {
 		t.Fatalf("report %+v", rep)
 	}
+	// The baselines publish messages of a single check-in's size, not of a batch's.
+	if rep.PayloadBytes <= 0 || rep.PayloadBytes > 4096 {
+		t.Errorf("baseline message size %d bytes, want a single check-in's", rep.PayloadBytes)
+	}
 	// Batches of 50 from stations of unequal size: at least 400 check-ins,
 	// fewer than one more batch per station.
 	if b := rep.LedgerBatched; b.Count < 400 || b.Count > 400+50*4 || b.PerS <= 0 || b.P99ms <= 0 {
