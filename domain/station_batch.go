@@ -39,10 +39,7 @@ func (CheckIns) CommandType() string { return "check_ins" }
 func (c CheckIns) Related() []AggregateRef { return c.electionRef() }
 
 func (c CheckIns) decideStation(s *Station, env Env) ([]Event, error) {
-	if err := s.mustBe(StationOpen); err != nil {
-		return nil, err
-	}
-	e, err := c.election(s, env)
+	e, err := c.electionIn(s, env, StationOpen)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,15 @@ func (a StationAddr) election(s *Station, env Env) (*Election, error) {
 	return e, nil
 }
 
+// electionIn checks that the station is in one of phases and returns its
+// election (see election).
+func (a StationAddr) electionIn(s *Station, env Env, phases ...StationPhase) (*Election, error) {
+	if err := s.mustBe(phases...); err != nil {
+		return nil, err
+	}
+	return a.election(s, env)
+}
+
 func (s *Station) mustExist() error {
 	if !s.Established {
 		return notFound("station_not_found", "未找到该投票站", "the polling station does not exist")
@@ -116,10 +125,7 @@ func (PublishStationVoters) CommandType() string { return "publish_station_voter
 func (c PublishStationVoters) Related() []AggregateRef { return c.electionRef() }
 
 func (c PublishStationVoters) decideStation(s *Station, env Env) ([]Event, error) {
-	if err := s.mustBe(StationReady); err != nil {
-		return nil, err
-	}
-	e, err := c.election(s, env)
+	e, err := c.electionIn(s, env, StationReady)
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +150,7 @@ func (OpenPolls) CommandType() string { return "open_polls" }
 func (c OpenPolls) Related() []AggregateRef { return c.electionRef() }
 
 func (c OpenPolls) decideStation(s *Station, env Env) ([]Event, error) {
-	if err := s.mustBe(StationReady, StationCounted); err != nil {
-		return nil, err
-	}
-	e, err := c.election(s, env)
+	e, err := c.electionIn(s, env, StationReady, StationCounted)
 	if err != nil {
 		return nil, err
 	}
@@ -181,10 +184,7 @@ func (CheckIn) CommandType() string { return "check_in" }
 func (c CheckIn) Related() []AggregateRef { return c.electionRef() }
 
 func (c CheckIn) decideStation(s *Station, env Env) ([]Event, error) {
-	if err := s.mustBe(StationOpen); err != nil {
-		return nil, err
-	}
-	e, err := c.election(s, env)
+	e, err := c.electionIn(s, env, StationOpen)
 	if err != nil {
 		return nil, err
 	}
