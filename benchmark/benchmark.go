@@ -284,9 +284,7 @@ func batchCheckIns(q []scenario.Step, batch int) []scenario.Step {
 		part := q[start:min(start+batch, len(q))]
 		c := domain.CheckIns{StationAddr: part[0].Cmd.(domain.CheckIn).StationAddr}
 		for _, st := range part {
-			in := st.Cmd.(domain.CheckIn)
-			c.CheckIns = append(c.CheckIns, domain.CheckInItem{RollNo: in.RollNo, Mode: in.Mode,
-				ProxyHolderRollNo: in.ProxyHolderRollNo, At: st.Meta.OccurredAt})
+			c.CheckIns = append(c.CheckIns, st.Cmd.(domain.CheckIn).Item(st.Meta.OccurredAt))
 		}
 		last := part[len(part)-1]
 		out = append(out, scenario.Step{Cmd: c, Meta: last.Meta, Round: last.Round})

@@ -58,7 +58,7 @@ func (c CheckIns) decideStation(s *Station, env Env) ([]Event, error) {
 		var err error
 		switch _, dup := seen[it.RollNo]; {
 		case dup:
-			err = conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
+			err = alreadyCheckedIn()
 		case at.After(env.Now):
 			err = invalid("check_in_after_batch", "领票时间晚于本批的发生时间", "the check-in's time lies after the batch's occurred-at")
 		default:
@@ -94,6 +94,12 @@ type BallotMarks struct {
 	Unreadable bool     `json:"unreadable"`
 }
 
+// Ballot returns m as a single ballot of round at station a.
+func (m BallotMarks) Ballot(a StationAddr, round int) RecordBallot {
+	return RecordBallot{StationAddr: a, Round: round, Candidates: m.Candidates, WriteIns: m.WriteIns,
+		Blank: m.Blank, Unreadable: m.Unreadable}
+}
+
 // CommandType returns "record_ballots".
 func (RecordBallots) CommandType() string { return "record_ballots" }
 
@@ -107,8 +113,7 @@ func (c RecordBallots) decideStation(s *Station, _ Env) ([]Event, error) {
 	}
 	evs := make([]Event, 0, len(c.Ballots))
 	for i, b := range c.Ballots {
-		one := RecordBallot{StationAddr: c.StationAddr, Round: c.Round, Candidates: b.Candidates, WriteIns: b.WriteIns,
-			Blank: b.Blank, Unreadable: b.Unreadable}
+		one := b.Ballot(c.StationAddr, c.Round)
 		if err := one.validate(s); err != nil {
 			return nil, itemError(err, "第%d张选票", "ballot %d", i)
 		}

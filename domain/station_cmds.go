@@ -205,9 +205,18 @@ func (c CheckIn) check(s *Station, e *Election) error {
 		return ruleErr("wrong_station", ruleOneEntry, "该选民不属于本投票站", "the voter does not vote at this station")
 	}
 	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {
-		return conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
+		return alreadyCheckedIn()
 	}
 	return c.checkMode(s, e)
+}
+
+func alreadyCheckedIn() *Error {
+	return conflict("already_checked_in", "该选民本轮已领取选票", "the voter already received a ballot in this round")
+}
+
+// Item returns c as an item of a [CheckIns] batch, issued at.
+func (c CheckIn) Item(at time.Time) CheckInItem {
+	return CheckInItem{RollNo: c.RollNo, Mode: c.Mode, ProxyHolderRollNo: c.ProxyHolderRollNo, At: at}
 }
 
 func (c CheckIn) event(s *Station, at time.Time) VoterCheckedIn {

@@ -214,12 +214,12 @@ func encodeBatch(events []Envelope) []byte {
 	return append(b, ']')
 }
 
-// appendJSONString appends s as a JSON string. Printable ASCII without a
-// quote or a backslash, which is what the ledger's attributes are, goes as
-// it is; anything else goes through encoding/json.
 // batchAttrsSize is about the size of one event's attributes in a batch.
 const batchAttrsSize = 900
 
+// appendJSONString appends s as a JSON string. Printable ASCII without a
+// quote or a backslash, which is what the ledger's attributes are, goes as
+// it is; anything else goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {

@@ -300,7 +300,7 @@ func (p *electionPlan) checkIns(e *emitter, r *rand.Rand, rp *roundPlan, k int) 
 		}
 		dup := rp.dup[k] && i == n/2
 		if p.batch > 1 {
-			batch = append(batch, domain.CheckInItem{RollNo: roll, Mode: c.Mode, ProxyHolderRollNo: c.ProxyHolderRollNo, At: times[i]})
+			batch = append(batch, c.Item(times[i]))
 			if (len(batch) == p.batch || dup) && !flush() {
 				return
 			}
@@ -370,8 +370,7 @@ func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int) {
 		}
 		when := t.Add(time.Duration(i) * 4 * time.Second)
 		if p.batch == 1 {
-			if !e.emitRound(domain.RecordBallot{StationAddr: sa, Round: rp.round, Candidates: b.Candidates, WriteIns: b.WriteIns,
-				Blank: b.Blank, Unreadable: b.Unreadable}, when, "", rp.round) {
+			if !e.emitRound(b.Ballot(sa, rp.round), when, "", rp.round) {
 				return
 			}
 			continue
