@@ -46,6 +46,7 @@ func TestWriteEventFindsUncachedHeads(t *testing.T) {
 			t.Fatalf("in one batch, version %d of %s: %v", e.Version, e.AggregateID, err)
 		}
 	}
+	s.runs.flush(b) // as at the end of each ingest batch
 	if err := b.Commit(pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}

@@ -158,6 +158,7 @@ func (s *Store) applyGroup(group []decoded) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	clear(s.group)
+	s.runs.reset() // of a batch that failed
 	var all []Envelope
 	buf := make([]byte, 0, 1024)
 	for _, m := range group {
@@ -185,9 +186,6 @@ func (s *Store) applyGroup(group []decoded) error {
 		}
 		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
 		s.recent[seq%uint64(len(s.recent))].Store(&ref)
-		if err := b.Set(msgKey(seq), ref.encode(), nil); err != nil {
-			return err
-		}
 		if len(events) > 0 {
 			if err := b.Set(commandKey(events[0].CommandID), ref.encode(), nil); err != nil {
 				return err
@@ -196,6 +194,7 @@ func (s *Store) applyGroup(group []decoded) error {
 		cp.Seq = seq
 		all = append(all, events...)
 	}
+	s.runs.flush(b)
 	for _, a := range s.cfg.Appliers {
 		runtime.Gosched()
 		if err := a.Apply(b, all); err != nil {
@@ -240,16 +239,11 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	}
 	buf = encodeStored(e, buf)
 	_ = b.Set(eventKey(e.Position), buf, nil)
-	pos := u64key(0, e.Position)[1:]
-	_ = b.Set(aggEventKey(e.AggregateKind, e.AggregateID, e.Version), pos, nil)
 	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
 	s.chain.Put(key, h)
 	s.group[key] = h // the cache may evict it before the batch commits
-	_ = b.Set(indexKey(prefixRegion, e.Region, e.Position), nil, nil)
-	if e.Actor != "" {
-		_ = b.Set(indexKey(prefixActor, e.Actor, e.Position), nil, nil)
-	}
-	_ = b.Set(eventIDKey(e.EventID), pos, nil)
+	s.runs.add(b, e, key)
+	_ = b.Set(eventIDKey(e.EventID), u64key(0, e.Position)[1:], nil)
 	return buf, nil
 }
 

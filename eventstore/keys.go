@@ -6,18 +6,22 @@ import "encoding/binary"
 // owns these and the Appliers own theirs:
 //
 //	'e' pos                      -> stored event (canonical encoding, hash, message seq)
-//	'm' seq                      -> first position (8 bytes), event count (4 bytes)
-//	'a' kind 0 id 0 version      -> position (the last one is the aggregate's head)
+//	'a' kind 0 id 0 version      -> position [, count]: a run of the aggregate's events (the last is its head)
 //	'c' command ID               -> message seq, first position, event count
-//	'r' region 0 pos             -> (empty) events by region
-//	'u' actor 0 pos              -> (empty) events by actor
+//	'r' region 0 pos             -> [count]: a run of events by region
+//	'u' actor 0 pos              -> [count]: a run of events by actor
+//	'i' event ID                 -> position
 //	'k' "ingest"                 -> ingest checkpoint: last seq, last position
+//
+// runs.go describes the runs. Data directories written by earlier versions
+// also hold 'm' seq -> (first position, count) for every message; nothing
+// reads them: a message's events are found from the sequence each stored
+// event carries.
 //
 // Reserved for others: 'p' read models (projections), 't' Merkle tree
 // nodes, 'x' signed checkpoints, 'z' server state (tokens, settings).
 const (
 	prefixEvent     = 'e'
-	prefixMessage   = 'm'
 	prefixAggregate = 'a'
 	prefixCommand   = 'c'
 	prefixRegion    = 'r'
@@ -35,7 +39,6 @@ func u64key(prefix byte, v uint64) []byte {
 }
 
 func eventKey(pos uint64) []byte { return u64key(prefixEvent, pos) }
-func msgKey(seq uint64) []byte   { return u64key(prefixMessage, seq) }
 
 func aggPrefix(prefix byte, kind, id string) []byte {
 	k := make([]byte, 0, 3+len(kind)+len(id)+8)
@@ -104,7 +107,6 @@ func decodeCheckpoint(b []byte) checkpoint {
 	return checkpoint{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}
 }
 
-// 'i' event ID -> position.
 const prefixEventID = 'i'
 
 func eventIDKey(id string) []byte { return append([]byte{prefixEventID}, id...) }

@@ -144,6 +144,7 @@ type Store struct {
 	heads    *bounded.Map[string, head]      // appender side: the head each append follows
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	group    map[string]head                 // ingest side: heads written in the batch being built
+	runs     indexRuns                       // ingest side: index entries of the batch being built
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
 	locks    [1024]sync.Mutex

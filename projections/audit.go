@@ -21,10 +21,13 @@ import (
 // is eventstore's, see eventstore/keys.go):
 //
 //	'e' pos                  -> stored event
-//	'a' kind 0 id 0 version  -> position
-//	'r' region 0 pos         -> (empty)
-//	'u' actor 0 pos          -> (empty)
+//	'a' kind 0 id 0 version  -> position [, count]
+//	'r' region 0 pos         -> [count]
+//	'u' actor 0 pos          -> [count]
 //	'i' event ID             -> position
+//
+// An index entry stands for a run of consecutive events
+// (eventstore.AggregateRun, eventstore.PositionRun).
 
 // ErrNotFound means the asked-for aggregate or event is not in the log.
 var ErrNotFound = errors.New("projections: not found")
@@ -134,10 +137,11 @@ func aggregatePositions(ctx context.Context, db pebble.Reader, kind, id string, 
 	defer it.Close()
 	var out []uint64
 	for it.First(); it.Valid(); it.Next() {
-		if len(it.Value()) != 8 {
+		first, n, ok := eventstore.AggregateRun(it.Value())
+		if !ok {
 			return nil, fmt.Errorf("%w: aggregate index of %s/%s", eventstore.ErrCorrupt, kind, id)
 		}
-		if pos := binary.BigEndian.Uint64(it.Value()); pos >= lo && pos <= hi {
+		for pos := max(first, lo); pos < first+n && pos <= hi; pos++ {
 			out = append(out, pos)
 		}
 	}
@@ -165,12 +169,15 @@ func indexPositions(ctx context.Context, db pebble.Reader, prefix byte, name str
 	}
 	defer it.Close()
 	var out []uint64
-	for it.First(); it.Valid() && (limit < 0 || len(out) < limit); it.Next() {
+	full := func() bool { return limit >= 0 && len(out) >= limit }
+	for it.First(); it.Valid() && !full(); it.Next() {
 		k := it.Key()
-		if len(k) < 10 || k[len(k)-9] != 0 {
+		n, ok := eventstore.PositionRun(it.Value())
+		if len(k) < 10 || k[len(k)-9] != 0 || !ok {
 			continue
 		}
-		if pos := binary.BigEndian.Uint64(k[len(k)-8:]); pos >= lo && pos <= hi {
+		first := binary.BigEndian.Uint64(k[len(k)-8:])
+		for pos := max(first, lo); pos < first+n && pos <= hi && !full(); pos++ {
 			out = append(out, pos)
 		}
 	}
