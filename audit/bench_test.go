@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"ledger/eventstore"
 )
 
@@ -39,17 +37,7 @@ func BenchmarkVerifyPebble(b *testing.B) {
 	tree, _ := NewTree(db)
 	events := sealedEvents(n, 500)
 	for i := 0; i < n; i += 4096 {
-		group := events[i:min(i+4096, n)]
-		batch := db.NewIndexedBatch()
-		for j := range group {
-			_ = batch.Set(eventKey(group[j].Position), storedForm(&group[j]), nil)
-		}
-		if err := tree.Apply(batch, group); err != nil {
-			b.Fatal(err)
-		}
-		if err := batch.Commit(pebble.NoSync); err != nil {
-			b.Fatal(err)
-		}
+		ingest(b, db, tree, events[i:min(i+4096, n)])
 	}
 	if err := db.Flush(); err != nil {
 		b.Fatal(err)

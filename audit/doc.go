@@ -13,6 +13,8 @@
 // match its contents or that does not follow its aggregate's chain: the
 // store checks both, once per event, as it ingests, and stops ingest at a
 // break (eventstore.ChainError), so the tree is never extended over one.
+// Pebble keeps the tree's nodes over 16 leaves and more; the ones below
+// are computed when needed from the hashes stored with the events.
 //
 // The ledger signs checkpoints of the tree (C2SP tlog-checkpoint bodies:
 // origin, size, base64 root) as Ed25519 signed notes, stores them in

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/transparency-dev/merkle/compact"
 
 	"ledger/eventstore"
@@ -117,3 +118,22 @@ func (quietLogger) Fatalf(format string, args ...any) {
 }
 
 func nodeID(level uint, index uint64) compact.NodeID { return compact.NewNodeID(level, index) }
+
+// ingest commits events to db as the store's ingest does: each in its
+// stored form under its 'e' key and the tree's Apply, in one batch.
+func ingest(t testing.TB, db *pebble.DB, tree *Tree, events []eventstore.Envelope) {
+	t.Helper()
+	b := db.NewIndexedBatch()
+	defer b.Close()
+	for i := range events {
+		if err := b.Set(eventKey(events[i].Position), storedForm(&events[i]), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tree.Apply(b, events); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		t.Fatal(err)
+	}
+}

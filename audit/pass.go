@@ -16,8 +16,10 @@ import (
 )
 
 // sourceCheck recomputes the hash chains and the tree over one copy of the
-// log, event by event, and compares each leaf with the stored tree. It
-// stops at the first problem.
+// log, event by event, compares each event's hash with the one Pebble
+// stored at its position (from which the tree's leaf is derived) and each
+// recomputed node at storedLevel and above with the stored one. It stops at
+// the first problem.
 type sourceCheck struct {
 	name     string
 	size     uint64          // the stored tree's size
@@ -26,7 +28,8 @@ type sourceCheck struct {
 	heads    map[string]*aggHead
 	rng      *compact.Range
 	nodes    *nodeReader
-	visit    compact.VisitFn // compares each recomputed node with the stored one
+	leaves   bool            // compare each event's hash with Pebble's at its position
+	visit    compact.VisitFn // compares each recomputed stored-level node with the stored one
 	progress func(Progress)
 	every    uint64
 	count    uint64
@@ -50,15 +53,8 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 	if pos != c.count+1 {
 		return c.fail(c.count+1, nil, fmt.Sprintf("event missing: the next event found is at position %d", pos))
 	}
-	leaf := hasher.HashLeaf(h[:])
-	if pos <= c.size {
-		stored, ok := c.nodes.at(0, pos-1)
-		if !ok {
-			return c.fail(pos, f, "the stored tree has no leaf for this position")
-		}
-		if !bytes.Equal(stored, leaf) {
-			return c.fail(pos, f, fmt.Sprintf("event hash %x differs from the one the tree recorded here (event changed, removed, reordered or inserted)", h[:]))
-		}
+	if c.leaves && pos <= c.size && !c.leafMatches(pos, f, h) {
+		return false
 	}
 	if !c.chain(pos, f, h) {
 		return false
@@ -67,7 +63,7 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 	if pos > c.size {
 		visit = nil
 	}
-	_ = c.rng.Append(leaf, visit) // appending a leaf to a range from 0 cannot fail
+	_ = c.rng.Append(hasher.HashLeaf(h[:]), visit) // appending a leaf to a range from 0 cannot fail
 	if c.problem != nil {
 		return false
 	}
@@ -81,20 +77,37 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 	return true
 }
 
-// visitNode compares a recomputed internal node with the stored one.
+// leafMatches compares the event's hash with the one stored with Pebble's
+// event at pos, the tree's leaf data there. Equal hashes give equal leaves,
+// so the leaf hash itself need not be computed twice.
+func (c *sourceCheck) leafMatches(pos uint64, f *chainFields, h *eventstore.Hash) bool {
+	stored, ok := c.nodes.eventHash(pos)
+	if !ok {
+		return c.fail(pos, f, "Pebble holds no well-formed event at this position, so the tree has no leaf for it")
+	}
+	if !bytes.Equal(stored, h[:]) {
+		return c.fail(pos, f, fmt.Sprintf("event hash %x differs from the one the tree recorded here, %x stored with Pebble's event (event changed, removed, reordered or inserted)", h[:], stored))
+	}
+	return true
+}
+
+// visitNode compares a recomputed node at storedLevel or above with the
+// stored one. The nodes below are not stored: they are a function of the
+// leaves.
 func (c *sourceCheck) visitNode(id compact.NodeID, hash []byte) {
-	if id.Level == 0 || c.problem != nil {
+	if id.Level < storedLevel || c.problem != nil {
 		return
 	}
 	stored, ok := c.nodes.at(id.Level, id.Index)
 	if !ok || !bytes.Equal(stored, hash) {
-		_, end := id.Coverage()
+		begin, end := id.Coverage()
 		what := "differs from"
 		if !ok {
 			what = "is missing; expected"
 		}
 		c.problem = &Problem{Position: end, Source: SourceTree,
-			What: fmt.Sprintf("stored tree node (level %d, index %d) %s the one the %s events give", id.Level, id.Index, what, c.name)}
+			What: fmt.Sprintf("stored tree node (level %d, index %d) over positions %d to %d %s the one the %s events give",
+				id.Level, id.Index, begin+1, end, what, c.name)}
 	}
 }
 
@@ -122,57 +135,93 @@ func (c *sourceCheck) finish() {
 	}
 }
 
-// nodeReader reads the stored tree's nodes level by level in index order,
-// one iterator per level, so that a pass that visits them in order costs
-// one Next per node.
+// nodeReader reads, in order, the stored tree's nodes (level by level)
+// and the hashes stored with Pebble's events (the leaves' data), one
+// iterator for each, so that a pass that asks for them in order costs one
+// Next per node or event.
 type nodeReader struct {
-	r   pebble.Reader
-	its [64]*pebble.Iterator
-	key []byte
+	r      pebble.Reader
+	levels [64]orderedReader
+	events orderedReader
 }
 
-func newNodeReader(r pebble.Reader) *nodeReader { return &nodeReader{r: r} }
+func newNodeReader(r pebble.Reader) *nodeReader {
+	n := &nodeReader{r: r, events: orderedReader{prefix: []byte{prefixEvent}}}
+	for l := range n.levels {
+		n.levels[l].prefix = []byte{prefixTree, subNode, byte(l)}
+	}
+	return n
+}
 
-// at returns the stored hash of node (level, index); the slice is valid
-// until the next call for that level.
+// at returns the stored hash of node (level, index), level >= storedLevel;
+// the slice is valid until the next call for that level.
 func (n *nodeReader) at(level uint, index uint64) ([]byte, bool) {
-	if level >= uint(len(n.its)) {
+	if level < storedLevel || level >= uint(len(n.levels)) {
 		return nil, false
 	}
-	it := n.its[level]
-	if it == nil {
-		var err error
-		lo, hi := []byte{prefixTree, subNode, byte(level)}, []byte{prefixTree, subNode, byte(level) + 1}
-		if it, err = n.r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi}); err != nil {
-			return nil, false
-		}
-		n.its[level] = it
-		it.First()
-	} else {
-		it.Next()
-	}
-	if !nodeAt(it, index) {
-		n.key = nodeKey(n.key, compact.NewNodeID(level, index))
-		if !it.SeekGE(n.key) || !nodeAt(it, index) {
-			return nil, false
-		}
-	}
-	return it.Value(), true
+	return n.levels[level].at(n.r, index)
 }
 
-func nodeAt(it *pebble.Iterator, index uint64) bool {
-	if !it.Valid() {
-		return false
+// eventHash returns the hash stored with the event at pos; the slice is
+// valid until the next call.
+func (n *nodeReader) eventHash(pos uint64) ([]byte, bool) {
+	v, ok := n.events.at(n.r, pos)
+	if !ok || len(v) < storedTrailer {
+		return nil, false
 	}
-	k := it.Key()
-	return len(k) == 11 && binary.BigEndian.Uint64(k[3:]) == index
+	return v[len(v)-storedTrailer : len(v)-8], true
 }
 
 func (n *nodeReader) close() {
-	for _, it := range n.its {
-		if it != nil {
-			_ = it.Close()
+	for l := range n.levels {
+		n.levels[l].close()
+	}
+	n.events.close()
+}
+
+// orderedReader reads the values of the keys prefix || index (8 bytes,
+// big-endian) by index: asked for increasing indexes, it costs one Next per
+// key; a skipped index costs a seek.
+type orderedReader struct {
+	prefix []byte
+	it     *pebble.Iterator
+	key    []byte
+}
+
+func (o *orderedReader) at(r pebble.Reader, index uint64) ([]byte, bool) {
+	if o.it == nil {
+		hi := bytes.Clone(o.prefix)
+		hi[len(hi)-1]++
+		it, err := r.NewIter(&pebble.IterOptions{LowerBound: o.prefix, UpperBound: hi})
+		if err != nil {
+			return nil, false
 		}
+		o.it = it
+		it.First()
+	} else {
+		o.it.Next()
+	}
+	if !o.positioned(index) {
+		o.key = binary.BigEndian.AppendUint64(append(o.key[:0], o.prefix...), index)
+		if !o.it.SeekGE(o.key) || !o.positioned(index) {
+			return nil, false
+		}
+	}
+	return o.it.Value(), true
+}
+
+func (o *orderedReader) positioned(index uint64) bool {
+	if !o.it.Valid() {
+		return false
+	}
+	k := o.it.Key()
+	return len(k) == len(o.prefix)+8 && binary.BigEndian.Uint64(k[len(o.prefix):]) == index
+}
+
+func (o *orderedReader) close() {
+	if o.it != nil {
+		_ = o.it.Close()
+		o.it = nil
 	}
 }
 

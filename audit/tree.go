@@ -19,16 +19,27 @@ import (
 
 // Pebble keys of the tree, all under the prefix 't' reserved for audit:
 //
-//	't' 'n' level(1) index(8, big-endian) -> 32-byte node hash (perfect subtrees only)
+//	't' 'n' level(1) index(8, big-endian) -> 32-byte node hash (perfect subtrees, level >= storedLevel)
 //	't' 's'                               -> tree size (8 bytes, big-endian)
 //
-// Data directories written by earlier versions also hold 't' 'a' keys
-// (per-aggregate chain heads the tree used to keep); nothing reads them.
+// Nodes below storedLevel are not stored. Such a node covers at most
+// 1<<(storedLevel-1) leaves, and readNodes computes it from the hashes
+// stored with the events it covers (see stored.go): leaf i is LeafHash of
+// the hash of the event at position i+1.
+//
+// Data directories written by earlier versions also hold the nodes below
+// storedLevel and 't' 'a' keys (per-aggregate chain heads the tree used to
+// keep); nothing reads them.
 const (
 	prefixTree = 't'
 	subNode    = 'n'
 	subState   = 's'
 )
+
+// storedLevel is the lowest level of the tree whose nodes are stored:
+// perfect subtrees of 1<<storedLevel leaves (a tile) and up, about two
+// keys per tile instead of two per leaf.
+const storedLevel = 4
 
 var keyTreeSize = []byte{prefixTree, subState}
 
@@ -76,9 +87,10 @@ func LeafHash(eventHash eventstore.Hash) []byte {
 
 // Tree is an RFC 6962 Merkle tree over the ledger's global log: leaf i
 // (0-based) is the event at position i+1 and its leaf data is that event's
-// 32-byte hash. It is kept in Pebble under the 't' prefix and grows as an
-// eventstore.Applier inside each ingest batch, so the tree and the events
-// commit atomically.
+// 32-byte hash. It is kept in Pebble under the 't' prefix (its nodes of
+// 1<<storedLevel leaves and up; the ones below are computed from the
+// events) and grows as an eventstore.Applier inside each ingest batch, so
+// the tree and the events commit atomically.
 //
 // Apply must only be called by the store's ingest goroutine. The read
 // methods (Size, Root, InclusionProof, ConsistencyProof) are safe for
@@ -93,11 +105,11 @@ type Tree struct {
 }
 
 // NewTree opens the tree kept in db, restoring its compact range from the
-// stored nodes. db may be nil when the tree is created before the store
-// that owns the database (it must be in eventstore.Config.Appliers before
-// eventstore.Open): Apply then works from its batch alone, and SetDB binds
-// the database for the read methods once the store is open. OpenStore
-// does both.
+// stored nodes and the events of its last tile. db may be nil when the
+// tree is created before the store that owns the database (it must be in
+// eventstore.Config.Appliers before eventstore.Open): Apply then works
+// from its batch alone, and SetDB binds the database for the read methods
+// once the store is open. OpenStore does both.
 func NewTree(db *pebble.DB) (*Tree, error) {
 	t := &Tree{}
 	if db == nil {
@@ -187,33 +199,121 @@ func nodeKey(dst []byte, id compact.NodeID) []byte {
 	return binary.BigEndian.AppendUint64(dst, id.Index)
 }
 
+// readNodes returns the hashes of the nodes ids: those at level >=
+// storedLevel read from their keys, the lower ones computed from the
+// events they cover. Every read of the tree's nodes goes through it. Low
+// nodes of one tile (as in a proof or the right edge of a range) cost one
+// iterator between them.
 func readNodes(g pebble.Reader, ids []compact.NodeID) ([][]byte, error) {
 	hashes := make([][]byte, len(ids))
 	var key []byte
+	var tile tileLeaves
 	for i, id := range ids {
-		key = nodeKey(key, id)
-		v, closer, err := g.Get(key)
-		if errors.Is(err, pebble.ErrNotFound) {
-			return nil, fmt.Errorf("%w: node level %d index %d missing", ErrTreeCorrupt, id.Level, id.Index)
+		var err error
+		if id.Level >= storedLevel {
+			key = nodeKey(key, id)
+			hashes[i], err = storedNode(g, key, id)
+		} else {
+			hashes[i], err = tile.node(g, id)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("audit: read tree node: %w", err)
+			return nil, err
 		}
-		if len(v) != sha256.Size {
-			closer.Close()
-			return nil, fmt.Errorf("%w: node level %d index %d has %d bytes", ErrTreeCorrupt, id.Level, id.Index, len(v))
-		}
-		hashes[i] = bytes.Clone(v)
-		closer.Close()
 	}
 	return hashes, nil
 }
 
+func storedNode(g pebble.Reader, key []byte, id compact.NodeID) ([]byte, error) {
+	v, closer, err := g.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("%w: node level %d index %d missing", ErrTreeCorrupt, id.Level, id.Index)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read tree node: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != sha256.Size {
+		return nil, fmt.Errorf("%w: node level %d index %d has %d bytes", ErrTreeCorrupt, id.Level, id.Index, len(v))
+	}
+	return bytes.Clone(v), nil
+}
+
+// tileLeaves holds the leaf hashes of one tile, the 1<<storedLevel leaves
+// under a node at storedLevel, read from the events' stored hashes. At the
+// right edge of the log a tile has fewer.
+type tileLeaves struct {
+	index  uint64
+	n      int // leaves read, from the tile's first; 0 before a read
+	leaves [1 << storedLevel][]byte
+}
+
+// node computes node id (level < storedLevel) from its tile's leaves.
+func (t *tileLeaves) node(g pebble.Reader, id compact.NodeID) ([]byte, error) {
+	index := id.Index >> (storedLevel - id.Level)
+	if t.n == 0 || t.index != index {
+		if err := t.read(g, index); err != nil {
+			return nil, err
+		}
+	}
+	begin, end := id.Coverage()
+	first := index << storedLevel
+	if end-first > uint64(t.n) {
+		return nil, fmt.Errorf("%w: node level %d index %d: event at position %d missing", ErrTreeCorrupt, id.Level, id.Index, first+uint64(t.n)+1)
+	}
+	return hashUp(t.leaves[begin-first : end-first]), nil
+}
+
+// read reads the leaves of tile index: the hashes stored with the events
+// at positions index<<storedLevel + 1 on, up to the first one missing.
+func (t *tileLeaves) read(g pebble.Reader, index uint64) error {
+	first := index<<storedLevel + 1
+	it, err := g.NewIter(&pebble.IterOptions{LowerBound: eventKey(first), UpperBound: eventKey(first + 1<<storedLevel)})
+	if err != nil {
+		return fmt.Errorf("audit: read events: %w", err)
+	}
+	defer it.Close()
+	t.index, t.n = index, 0
+	for it.First(); it.Valid(); it.Next() {
+		k, v := it.Key(), it.Value()
+		pos := first + uint64(t.n)
+		if len(k) != 9 || binary.BigEndian.Uint64(k[1:]) != pos {
+			break // pos is missing
+		}
+		if len(v) < storedTrailer {
+			t.n = 0
+			return fmt.Errorf("%w: stored event at position %d has %d bytes", ErrTreeCorrupt, pos, len(v))
+		}
+		var h eventstore.Hash
+		copy(h[:], v[len(v)-storedTrailer:])
+		t.leaves[t.n] = LeafHash(h)
+		t.n++
+	}
+	if err := it.Error(); err != nil {
+		t.n = 0
+		return fmt.Errorf("audit: read events: %w", err)
+	}
+	return nil
+}
+
+// hashUp returns the root of the perfect subtree over leaves (a power of
+// two of them).
+func hashUp(leaves [][]byte) []byte {
+	var buf [1 << (storedLevel - 1)][]byte
+	level := append(buf[:0], leaves...)
+	for len(level) > 1 {
+		for i := range len(level) / 2 {
+			level[i] = hashChildren(level[2*i], level[2*i+1])
+		}
+		level = level[:len(level)/2]
+	}
+	return level[0]
+}
+
 // Apply implements eventstore.Applier: it appends the events as leaves,
-// writing every new perfect-subtree node and the new size into b. An event
-// whose position does not follow the tree's last leaf returns an error
-// wrapping ErrForged that names it; the tree does not grow and ingest
-// stops.
+// writing every new perfect-subtree node at storedLevel and above and the
+// new size into b. An event whose position does not follow the tree's
+// last leaf returns an error wrapping ErrForged that names it; the tree
+// does not grow and ingest stops.
 func (t *Tree) Apply(b *pebble.Batch, events []eventstore.Envelope) error {
 	if len(events) == 0 {
 		return nil
@@ -267,9 +367,14 @@ func (t *Tree) appendEvent(b *pebble.Batch, e *eventstore.Envelope) error {
 	return t.appendLeaf(b, e.Hash)
 }
 
+// appendLeaf adds leaf h, writing the nodes it completes at storedLevel
+// and above into b.
 func (t *Tree) appendLeaf(b *pebble.Batch, h eventstore.Hash) error {
 	var err error
 	visit := func(id compact.NodeID, hash []byte) {
+		if id.Level < storedLevel {
+			return
+		}
 		t.key = nodeKey(t.key, id)
 		if e := b.Set(t.key, hash, nil); e != nil && err == nil {
 			err = e

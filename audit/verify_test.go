@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/transparency-dev/merkle/compact"
 	"golang.org/x/mod/sumdb/note"
 
 	"ledger/eventstore"
@@ -341,11 +342,92 @@ func TestVerifyTruncated(t *testing.T) {
 	})
 }
 
+// TestVerifyTreeNodeChanged: the stored nodes (16 leaves and up) are
+// compared with the ones each copy of the log gives.
 func TestVerifyTreeNodeChanged(t *testing.T) {
-	l := newVerifyLog(t)
-	// An internal node (level 2, index 3) covering positions 13-16.
-	if err := l.store.DB().Set(nodeKey(nil, nodeID(2, 3)), bytes.Repeat([]byte{9}, 32), pebble.Sync); err != nil {
+	// Node (4, 0) covers positions 1-16, the only one of 16 leaves or more
+	// in a log of 30.
+	key := nodeKey(nil, nodeID(4, 0))
+	tests := []struct {
+		name   string
+		tamper func(db *pebble.DB) error
+		what   string
+	}{
+		{"changed", func(db *pebble.DB) error { return db.Set(key, bytes.Repeat([]byte{9}, 32), pebble.Sync) },
+			"stored tree node (level 4, index 0) over positions 1 to 16 differs"},
+		{"deleted", func(db *pebble.DB) error { return db.Delete(key, pebble.Sync) },
+			"stored tree node (level 4, index 0) over positions 1 to 16 is missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newVerifyLog(t)
+			if err := tc.tamper(l.store.DB()); err != nil {
+				t.Fatal(err)
+			}
+			wantBad(t, l.verify(t, VerifyOptions{}), SourceTree, 16, tc.what)
+		})
+	}
+}
+
+// TestVerifyLowLevelsNotStored: the nodes below 16 leaves are not stored,
+// so keys under them (left by the layout that stored every level) are
+// never read and changing them changes nothing; an event changed in
+// Pebble, with a hash that matches its new contents, is still found, by
+// JetStream at its position and by the stored node over it.
+func TestVerifyLowLevelsNotStored(t *testing.T) {
+	t.Run("low node keys ignored", func(t *testing.T) {
+		l := newVerifyLog(t)
+		root, _ := l.tree.Root(30)
+		proof, _ := l.tree.InclusionProof(13, 30)
+		for _, id := range []compact.NodeID{nodeID(0, 13), nodeID(1, 6), nodeID(2, 3), nodeID(3, 1), nodeID(2, 6), nodeID(1, 14)} {
+			if err := l.store.DB().Set(nodeKey(nil, id), bytes.Repeat([]byte{9}, 32), pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := l.verify(t, VerifyOptions{}); !r.Intact {
+			t.Fatalf("garbage under unread low node keys reported: %v", r.Problems)
+		}
+		gotRoot, _ := l.tree.Root(30)
+		gotProof, _ := l.tree.InclusionProof(13, 30)
+		if !bytes.Equal(gotRoot, root) || !equalProofs(gotProof, proof) {
+			t.Fatal("the root or a proof changed with the low node keys")
+		}
+	})
+	t.Run("event resealed in pebble", func(t *testing.T) {
+		l := newVerifyLog(t)
+		const pos = 14
+		resealEvent(t, l.store.DB(), pos)
+		wantBad(t, l.verify(t, VerifyOptions{}), SourceJetStream, pos, "differs from the one the tree recorded")
+		wantBad(t, l.verify(t, VerifyOptions{SkipJetStream: true}), SourceTree, 16,
+			"stored tree node (level 4, index 0) over positions 1 to 16 differs from the one the pebble events give")
+	})
+	t.Run("event resealed in pebble's last tile", func(t *testing.T) {
+		l := newVerifyLog(t)
+		const pos = 30
+		resealEvent(t, l.store.DB(), pos)
+		wantBad(t, l.verify(t, VerifyOptions{}), SourceJetStream, pos, "differs from the one the tree recorded")
+		// No stored node covers the last tile yet: Pebble alone is held
+		// to the signed checkpoint of size 30.
+		wantBad(t, l.verify(t, VerifyOptions{SkipJetStream: true}), SourceCheckpoint, 30, "checkpoint of size 30 has root")
+	})
+}
+
+// resealEvent changes the payload of the event at pos in db and stores it
+// with the hash of its new contents.
+func resealEvent(t *testing.T, db *pebble.DB, pos uint64) {
+	t.Helper()
+	v, closer, err := db.Get(eventKey(pos))
+	if err != nil {
 		t.Fatal(err)
 	}
-	wantBad(t, l.verify(t, VerifyOptions{}), SourceTree, 16, "stored tree node (level 2, index 3) differs")
+	e, err := decodeStoredEvent(eventKey(pos), v)
+	closer.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Payload = []byte(`{"n":99999}`)
+	e.Seal()
+	if err := db.Set(eventKey(pos), storedForm(&e), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
 }
