@@ -159,7 +159,8 @@ func (s *Store) applyGroup(group []decoded) error {
 	defer b.Close()
 	clear(s.group)
 	s.runs.reset() // of a batch that failed
-	var all []Envelope
+	all := s.all[:0]
+	defer func() { s.all = reuse(all, maxKeptEvents) }()
 	buf := make([]byte, 0, 1024)
 	for _, m := range group {
 		if m.meta != nil {
@@ -211,6 +212,21 @@ func (s *Store) applyGroup(group []decoded) error {
 	s.stats.Batches.Add(1)
 	s.applied.set(cp)
 	return nil
+}
+
+// maxKeptEvents bounds the array of events ingest keeps from one batch
+// for the next (about 6 MB): a rebuild's batches can hold a hundred times
+// more, and those arrays go back to the collector.
+const maxKeptEvents = 1 << 14
+
+// reuse returns all emptied for the next batch, without keeping the
+// events' payloads and strings alive, or nil when it is too large to keep.
+func reuse(all []Envelope, limit int) []Envelope {
+	if cap(all) > limit {
+		return nil
+	}
+	clear(all)
+	return all[:0]
 }
 
 // writeEvent checks that e follows its aggregate's hash chain, then adds it

@@ -192,7 +192,7 @@ func EncodeMessage(prefix string, events []Envelope) *nats.Msg {
 func encodeBatch(events []Envelope) []byte {
 	n := 2
 	for i := range events {
-		n += len(events[i].Payload) + batchAttrsSize
+		n += batchEventSize(&events[i])
 	}
 	b := make([]byte, 0, n)
 	b = append(b, '[')
@@ -200,36 +200,115 @@ func encodeBatch(events []Envelope) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '{')
-		for _, kv := range attrs(&events[i]) {
-			b = strconv.AppendQuote(b, kv[0])
-			b = append(b, ':')
-			b = appendJSONString(b, kv[1])
-			b = append(b, ',')
-		}
-		b = append(b, `"datacontenttype":"application/json","data":`...)
-		b = append(b, events[i].Payload...)
-		b = append(b, '}')
+		b = appendBatchEvent(b, &events[i])
 	}
 	return append(b, ']')
 }
 
-// batchAttrsSize is about the size of one event's attributes in a batch.
-const batchAttrsSize = 900
+// appendBatchEvent appends one event of a batch: its attributes as attrs
+// lists them, then its data. It writes straight into b, without the
+// strings attrs builds: a batch of 50 check-ins is encoded for every
+// command a station's device sends.
+func appendBatchEvent(b []byte, e *Envelope) []byte {
+	b = append(b, `{"specversion":"1.0","id":`...)
+	b = appendJSONString(b, e.EventID)
+	b = append(b, `,"source":`...)
+	b = appendJSONStrings(b, "/ledger/", e.AggregateKind, "/", e.AggregateID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, e.Type)
+	b = append(b, `,"time":"`...)
+	b = e.RecordedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","subject":`...)
+	b = appendJSONString(b, e.AggregateID)
+	b = append(b, `,"dataschema":`...)
+	b = appendJSONStrings(b, "urn:ledger:schema:", e.Type, ":v", strconv.Itoa(e.SchemaVersion))
+	b = append(b, `,"ledgerschemaversion":"`...)
+	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
+	b = append(b, `","ledgerkind":`...)
+	b = appendJSONString(b, e.AggregateKind)
+	b = append(b, `,"ledgerversion":"`...)
+	b = strconv.AppendUint(b, e.Version, 10)
+	b = append(b, `","ledgerregion":`...)
+	b = appendJSONString(b, e.Region)
+	b = append(b, `,"ledgercommandid":`...)
+	b = appendJSONString(b, e.CommandID)
+	b = append(b, `,"ledgerprevhash":"`...)
+	b = hex.AppendEncode(b, e.PrevHash[:])
+	b = append(b, `","ledgerhash":"`...)
+	b = hex.AppendEncode(b, e.Hash[:])
+	b = append(b, '"')
+	if !e.OccurredAt.IsZero() {
+		b = append(b, `,"ledgeroccurredat":"`...)
+		b = e.OccurredAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	for _, kv := range [...][2]string{{`,"ledgeractor":`, e.Actor}, {`,"ledgercorrelationid":`, e.CorrelationID}, {`,"ledgercausationid":`, e.CausationID}} {
+		if kv[1] != "" {
+			b = append(b, kv[0]...)
+			b = appendJSONString(b, kv[1])
+		}
+	}
+	b = append(b, `,"datacontenttype":"application/json","data":`...)
+	b = append(b, e.Payload...)
+	return append(b, '}')
+}
+
+// batchEventSize is the size appendBatchEvent gives e, or a little more
+// (exact but for digits and a time's fraction), when no string needs
+// escaping.
+func batchEventSize(e *Envelope) int {
+	// Names and punctuation, the quotes of eight strings, the fixed parts
+	// of source and dataschema, two hashes in hex, a time, two schema
+	// versions and a version.
+	n := 254 + 16 + 9 + 20 + 2*2*HashSize + 30 + 2*3 + 20
+	n += len(e.Payload) + len(e.EventID) + 2*len(e.AggregateKind) + 2*len(e.AggregateID) + 2*len(e.Type) + len(e.Region) + len(e.CommandID)
+	if !e.OccurredAt.IsZero() {
+		n += 21 + 30 + 1
+	}
+	for _, o := range [...]struct{ name, v string }{{"ledgeractor", e.Actor}, {"ledgercorrelationid", e.CorrelationID}, {"ledgercausationid", e.CausationID}} {
+		if o.v != "" {
+			n += len(o.name) + 6 + len(o.v)
+		}
+	}
+	return n
+}
+
+// appendJSONStrings appends the concatenation of parts as one JSON string.
+func appendJSONStrings(b []byte, parts ...string) []byte {
+	for _, p := range parts {
+		if !plainJSON(p) {
+			return appendJSONString(b, strings.Join(parts, ""))
+		}
+	}
+	b = append(b, '"')
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return append(b, '"')
+}
 
 // appendJSONString appends s as a JSON string. Printable ASCII without a
 // quote or a backslash, which is what the ledger's attributes are, goes as
 // it is; anything else goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
+	if !plainJSON(s) {
+		q, _ := json.Marshal(s) // a string always marshals
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plainJSON reports whether s is printable ASCII without a quote or a
+// backslash: its JSON string is s in quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrBadMessage means a JetStream message is not a ledger record.

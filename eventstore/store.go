@@ -114,7 +114,10 @@ func (c *Config) setDefaults() {
 // The batch is write-only (not indexed, so cheaper to fill): an Applier
 // that reads its own state implements Binder and reads the database, which
 // holds everything committed before this batch, and keeps what it wrote in
-// this batch itself until the next Apply. An error stops ingest.
+// this batch itself until the next Apply. An error stops ingest. The
+// events slice is ingest's own and is reused: an Applier must not keep it,
+// or pointers into it, after Apply returns (the strings and payloads the
+// events refer to may be kept).
 type Applier interface {
 	Name() string
 	Apply(b *pebble.Batch, events []Envelope) error
@@ -145,6 +148,7 @@ type Store struct {
 	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	group    map[string]head                 // ingest side: heads written in the batch being built
 	runs     indexRuns                       // ingest side: index entries of the batch being built
+	all      []Envelope                      // ingest side: the events of the batch being built
 	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
 	locks    [1024]sync.Mutex
