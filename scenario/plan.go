@@ -417,11 +417,12 @@ func (rp *roundPlan) marks(j int) []string {
 
 // estimate is about how many commands the plan makes.
 func (p *electionPlan) estimate() int {
-	n := 20 + len(p.cands) + p.voters/rollBatch + 6*len(p.stations) + p.voters*p.proxyPct/2000
+	n := 12 + len(p.cands) + p.voters/rollBatch + len(p.stations) + p.voters*p.proxyPct/2000
 	for _, rp := range p.rounds {
 		n += 3
 		for k := range p.stations {
-			n += ceilDiv(rp.issued[k], p.batch) + ceilDiv(rp.ret[k], p.batch) + 6
+			// check-ins, ballots; opening, closing, the count, the box's seal
+			n += ceilDiv(rp.issued[k], p.batch) + ceilDiv(rp.ret[k], p.batch) + 4
 		}
 	}
 	if p.consultation {

@@ -207,3 +207,19 @@ func BenchmarkSteps(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/command")
 }
+
+// TestEstimateCloseToCommands: the progress bar's estimate stays within
+// 10% of the commands the scenario holds, with single commands and with
+// the demo's batches (where it once ran a third over).
+func TestEstimateCloseToCommands(t *testing.T) {
+	for _, batch := range []int{1, DeviceBatch} {
+		s := New(Config{Scale: 0.01, Seed: 1, Batch: batch})
+		n := 0
+		for range s.Steps() {
+			n++
+		}
+		if est := s.Estimate(); est < n*9/10 || est > n*11/10 {
+			t.Errorf("batch %d: estimate %d for %d commands", batch, est, n)
+		}
+	}
+}
