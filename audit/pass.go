@@ -383,12 +383,37 @@ func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error 
 		return fmt.Errorf("audit: read stream: %w", err)
 	}
 	defer msgs.Stop()
-	return v.readMessages(ctx, c, msgs)
+	alloc := func() *jsChunk { return &jsChunk{events: make([]eventstore.Envelope, 0, jsChunkEvents)} }
+	stopped, err := relay.Run(ctx, alloc, func(p *relay.Producer[jsChunk]) error { return readMessages(ctx, msgs, p) }, c.addDecoded)
+	if stopped {
+		return nil // the reader stopped because the checker found a problem
+	}
+	return err
 }
 
-func (v *verification) readMessages(ctx context.Context, c *sourceCheck, msgs jetstream.MessagesContext) error {
-	want := uint64(1)
-	for {
+// jsChunkEvents is about how many events the JetStream reader decodes
+// before handing them to the checker.
+const jsChunkEvents = 4096
+
+// jsChunk is a run of events the JetStream reader has decoded, in stream
+// order. A problem the reader found (a gap in the stream, a message that
+// does not decode) ends the chunk.
+type jsChunk struct {
+	events  []eventstore.Envelope
+	problem string
+}
+
+// readMessages is the reader's side of scanJetStream: two goroutines
+// share the pass, as in scanPebble, so that decoding (parsing each
+// message, re-encoding and hashing each event) runs beside the checks of
+// the chains and the tree.
+func readMessages(ctx context.Context, msgs jetstream.MessagesContext, p *relay.Producer[jsChunk]) error {
+	ch, ok := p.Next()
+	if !ok {
+		return p.Err()
+	}
+	ch.events, ch.problem = ch.events[:0], ""
+	for want := uint64(1); ; {
 		m, err := msgs.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			return fmt.Errorf("audit: read stream: %w", err)
@@ -399,27 +424,41 @@ func (v *verification) readMessages(ctx context.Context, c *sourceCheck, msgs je
 		}
 		seq := meta.Sequence.Stream
 		if seq != want {
-			c.fail(c.count+1, nil, fmt.Sprintf("messages %d to %d are missing from the stream (deleted, purged or unreadable)", want, seq-1))
-			return nil
+			ch.problem = fmt.Sprintf("messages %d to %d are missing from the stream (deleted, purged or unreadable)", want, seq-1)
+		} else if events, err := eventstore.DecodeMessage(m.Headers(), m.Data(), seq); err != nil {
+			ch.problem = fmt.Sprintf("message %d does not decode or its hash does not match its contents: %v", seq, err)
+		} else {
+			ch.events = append(ch.events, events...)
 		}
 		want = seq + 1
-		if !c.addMessage(m, seq) || meta.NumPending == 0 {
-			return nil
+		last := ch.problem != "" || meta.NumPending == 0
+		if last || len(ch.events) >= jsChunkEvents {
+			if !p.Send(ch) {
+				return p.Err()
+			}
+			if last {
+				return nil
+			}
+			if ch, ok = p.Next(); !ok {
+				return p.Err()
+			}
+			ch.events, ch.problem = ch.events[:0], ""
 		}
 	}
 }
 
-func (c *sourceCheck) addMessage(m jetstream.Msg, seq uint64) bool {
-	events, err := eventstore.DecodeMessage(m.Headers(), m.Data(), seq)
-	if err != nil {
-		return c.fail(c.count+1, nil, fmt.Sprintf("message %d does not decode or its hash does not match its contents: %v", seq, err))
-	}
-	for i := range events {
-		e := &events[i]
+// addDecoded checks a chunk's events in order; false once a problem was
+// found.
+func (c *sourceCheck) addDecoded(ch *jsChunk) bool {
+	for i := range ch.events {
+		e := &ch.events[i]
 		f := chainFields{kind: []byte(e.AggregateKind), id: []byte(e.AggregateID), version: e.Version, prev: e.PrevHash[:]}
 		if !c.add(c.count+1, &f, &e.Hash) {
 			return false
 		}
+	}
+	if ch.problem != "" {
+		return c.fail(c.count+1, nil, ch.problem)
 	}
 	return true
 }
