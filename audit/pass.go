@@ -166,10 +166,11 @@ func (n *nodeReader) at(level uint, index uint64) ([]byte, bool) {
 // valid until the next call.
 func (n *nodeReader) eventHash(pos uint64) ([]byte, bool) {
 	v, ok := n.events.at(n.r, pos)
-	if !ok || len(v) < storedTrailer {
+	if !ok {
 		return nil, false
 	}
-	return v[len(v)-storedTrailer : len(v)-8], true
+	_, hash, ok := splitStored(v)
+	return hash, ok
 }
 
 func (n *nodeReader) close() {
@@ -305,13 +306,13 @@ func (v *verification) readPebble(ctx context.Context, p *relay.Producer[pebbleC
 			r.pos = binary.BigEndian.Uint64(k[1:])
 		}
 		last = r.pos
-		if len(k) != 9 || len(val) < storedTrailer {
+		body, hash, ok := splitStored(val)
+		if len(k) != 9 || !ok {
 			r.problem, r.noAgg, r.pos = fmt.Sprintf("malformed stored event under key %x", k), true, 0
 			ch.recs = append(ch.recs, r)
 			break
 		}
-		body := val[:len(val)-storedTrailer]
-		copy(r.h[:], val[len(body):])
+		copy(r.h[:], hash)
 		f, ok := scanCanonical(body)
 		if !ok {
 			var e eventstore.Envelope

@@ -25,17 +25,27 @@ func eventKey(pos uint64) []byte {
 	return k
 }
 
+// splitStored splits a stored event's value into its canonical encoding
+// and its hash; ok is false when it is too short to hold them.
+func splitStored(v []byte) (body, hash []byte, ok bool) {
+	if len(v) < storedTrailer {
+		return nil, nil, false
+	}
+	n := len(v) - storedTrailer
+	return v[:n], v[n : n+eventstore.HashSize], true
+}
+
 // decodeStoredEvent fully decodes a stored event and checks its hash.
 func decodeStoredEvent(key, v []byte) (eventstore.Envelope, error) {
 	var e eventstore.Envelope
-	if len(key) != 9 || len(v) < storedTrailer {
+	body, hash, ok := splitStored(v)
+	if len(key) != 9 || !ok {
 		return e, errors.New("audit: malformed stored event")
 	}
-	body := v[:len(v)-storedTrailer]
 	if err := eventstore.DecodeCanonical(body, &e); err != nil {
 		return e, err
 	}
-	copy(e.Hash[:], v[len(body):])
+	copy(e.Hash[:], hash)
 	e.Seq = binary.BigEndian.Uint64(v[len(v)-8:])
 	e.Position = binary.BigEndian.Uint64(key[1:])
 	if sha256.Sum256(body) != e.Hash {

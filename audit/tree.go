@@ -279,13 +279,12 @@ func (t *tileLeaves) read(g pebble.Reader, index uint64) error {
 		if len(k) != 9 || binary.BigEndian.Uint64(k[1:]) != pos {
 			break // pos is missing
 		}
-		if len(v) < storedTrailer {
+		_, hash, ok := splitStored(v)
+		if !ok {
 			t.n = 0
 			return fmt.Errorf("%w: stored event at position %d has %d bytes", ErrTreeCorrupt, pos, len(v))
 		}
-		var h eventstore.Hash
-		copy(h[:], v[len(v)-storedTrailer:])
-		t.leaves[t.n] = LeafHash(h)
+		t.leaves[t.n] = LeafHash(eventstore.Hash(hash))
 		t.n++
 	}
 	if err := it.Error(); err != nil {

@@ -43,9 +43,8 @@ func (c CheckIns) decideStation(s *Station, env Env) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(c.CheckIns) == 0 || len(c.CheckIns) > MaxStationBatch {
-		return nil, invalid("invalid_batch", fmt.Sprintf("每批登记1至%d人次领票", MaxStationBatch),
-			fmt.Sprintf("a batch records 1 to %d check-ins", MaxStationBatch))
+	if err := batchSize(len(c.CheckIns), "每批登记1至%d人次领票", "a batch records 1 to %d check-ins"); err != nil {
+		return nil, err
 	}
 	evs := make([]Event, 0, len(c.CheckIns))
 	seen := make(map[int]struct{}, len(c.CheckIns))
@@ -107,9 +106,8 @@ func (c RecordBallots) decideStation(s *Station, _ Env) ([]Event, error) {
 	if err := countOpen(s, c.Round); err != nil {
 		return nil, err
 	}
-	if len(c.Ballots) == 0 || len(c.Ballots) > MaxStationBatch {
-		return nil, invalid("invalid_batch", fmt.Sprintf("每批录入1至%d张选票", MaxStationBatch),
-			fmt.Sprintf("a batch records 1 to %d ballots", MaxStationBatch))
+	if err := batchSize(len(c.Ballots), "每批录入1至%d张选票", "a batch records 1 to %d ballots"); err != nil {
+		return nil, err
 	}
 	evs := make([]Event, 0, len(c.Ballots))
 	for i, b := range c.Ballots {
@@ -120,6 +118,15 @@ func (c RecordBallots) decideStation(s *Station, _ Env) ([]Event, error) {
 		evs = append(evs, one.event(s))
 	}
 	return evs, nil
+}
+
+// batchSize refuses a batch of n items outside 1 to MaxStationBatch; zh
+// and en say what a batch records, with %d for the bound.
+func batchSize(n int, zh, en string) error {
+	if n == 0 || n > MaxStationBatch {
+		return invalid("invalid_batch", fmt.Sprintf(zh, MaxStationBatch), fmt.Sprintf(en, MaxStationBatch))
+	}
+	return nil
 }
 
 // itemError names the i-th item of a batch (counted from 1) in err's

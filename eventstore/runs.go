@@ -39,7 +39,6 @@ func (r *indexRun) next(name string, pos uint64) bool {
 type indexRuns struct {
 	agg, region, actor indexRun
 	kind, id           string // of agg
-	key                []byte
 }
 
 // add adds e's index entries, writing out each run e does not extend.
@@ -76,15 +75,13 @@ func (x *indexRuns) flush(b *pebble.Batch) {
 	x.reset()
 }
 
-func (x *indexRuns) reset() { *x = indexRuns{key: x.key} }
+func (x *indexRuns) reset() { *x = indexRuns{} }
 
 func (x *indexRuns) flushAgg(b *pebble.Batch) {
 	r := x.agg
 	if r.count == 0 {
 		return
 	}
-	x.key = append(aggPrefix(prefixAggregate, x.kind, x.id), 0)
-	x.key = binary.BigEndian.AppendUint64(x.key, r.version)
 	var v [12]byte
 	binary.BigEndian.PutUint64(v[:], r.first)
 	n := 8
@@ -92,7 +89,7 @@ func (x *indexRuns) flushAgg(b *pebble.Batch) {
 		binary.BigEndian.PutUint32(v[8:], uint32(r.count))
 		n = 12
 	}
-	_ = b.Set(x.key, v[:n], nil) // a batch's Set fails only when closed
+	_ = b.Set(aggEventKey(x.kind, x.id, r.version), v[:n], nil) // a batch's Set fails only when closed
 	x.agg.count = 0
 }
 
