@@ -11,8 +11,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// maxGroup bounds how many messages one ingest batch holds.
-const maxGroup = 4096
+// maxGroup bounds how many messages one ingest batch holds, and
+// maxGroupEvents how many events (a message adds at most one command's):
+// catching up on messages of hundreds of events, a group bound by
+// messages alone held millions of events, and growing its Pebble batch
+// and its array of events cost more than writing them.
+const (
+	maxGroup       = 4096
+	maxGroupEvents = maxKeptEvents
+)
 
 // yieldEvery is how many messages ingest's goroutines handle between
 // yields to the scheduler. Catching up, ingest can keep every core busy
@@ -95,17 +102,18 @@ func (s *Store) decode(m jetstream.Msg) decoded {
 func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}) {
 	group := make([]decoded, 0, maxGroup)
 	for {
+		var events int
 		select {
 		case <-ctx.Done():
 			return
 		case m := <-msgs:
-			group = append(group[:0], m)
+			group, events = append(group[:0], m), len(m.events)
 		}
 	drain:
-		for len(group) < maxGroup {
+		for len(group) < maxGroup && events < maxGroupEvents {
 			select {
 			case m := <-msgs:
-				group = append(group, m)
+				group, events = append(group, m), events+len(m.events)
 			default:
 				break drain
 			}
