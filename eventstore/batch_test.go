@@ -33,6 +33,22 @@ func attrsBatch(events []Envelope) []byte {
 // TestBatchEncodingFollowsAttrs: every attribute, optional ones present
 // or not, and strings that need escaping.
 func TestBatchEncodingFollowsAttrs(t *testing.T) {
+	events := attrSamples()
+	for i := range events {
+		if got, want := encodeBatch(events[:i+1]), attrsBatch(events[:i+1]); !bytes.Equal(got, want) {
+			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	for i := range events[:2] { // no string needs escaping
+		if got, est := len(encodeBatch(events[i:i+1])), 2+batchEventSize(&events[i]); got > est || est-got > 40 {
+			t.Errorf("event %d takes %d bytes, %d estimated", i, got, est)
+		}
+	}
+}
+
+// attrSamples are events with every attribute, optional ones present or
+// not, and strings that need escaping (from the third on).
+func attrSamples() []Envelope {
 	base := Envelope{
 		EventID: "01JDQ8Z3W5D3V0Y8C1N2P3Q4R5", Type: "station.voter_checked_in", SchemaVersion: 12,
 		AggregateKind: "station", AggregateID: "S-1.a", Version: 70001, Region: "220102001001",
@@ -54,13 +70,6 @@ func TestBatchEncodingFollowsAttrs(t *testing.T) {
 		change(&e)
 		e.Seal()
 		events = append(events, e)
-		if got, want := encodeBatch(events), attrsBatch(events); !bytes.Equal(got, want) {
-			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
-		}
 	}
-	for i := range events[:2] { // no string needs escaping
-		if got, est := len(encodeBatch(events[i:i+1])), 2+batchEventSize(&events[i]); got > est || est-got > 40 {
-			t.Errorf("event %d takes %d bytes, %d estimated", i, got, est)
-		}
-	}
+	return events
 }

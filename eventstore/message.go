@@ -333,9 +333,11 @@ func DecodeMessage(hdr nats.Header, data []byte, seq uint64) ([]Envelope, error)
 		}
 		events = []Envelope{e}
 	case contentBatch:
-		var raw []batchEvent
-		if err := json.Unmarshal(data, &raw); err != nil || len(raw) == 0 {
-			return nil, fmt.Errorf("%w: bad batch: %v", ErrCorrupt, err)
+		raw, ok := parseBatch(data)
+		if !ok {
+			if err := json.Unmarshal(data, &raw); err != nil || len(raw) == 0 {
+				return nil, fmt.Errorf("%w: bad batch: %v", ErrCorrupt, err)
+			}
 		}
 		events = make([]Envelope, 0, len(raw))
 		for i := range raw {
@@ -377,37 +379,8 @@ type batchEvent struct {
 
 // attr returns the attribute named n ("" when absent).
 func (b *batchEvent) attr(n string) string {
-	switch n {
-	case "id":
-		return b.ID
-	case "type":
-		return b.Type
-	case "time":
-		return b.Time
-	case "subject":
-		return b.Subject
-	case "ledgerschemaversion":
-		return b.LedgerSchemaVersion
-	case "ledgerkind":
-		return b.LedgerKind
-	case "ledgerversion":
-		return b.LedgerVersion
-	case "ledgerregion":
-		return b.LedgerRegion
-	case "ledgeroccurredat":
-		return b.LedgerOccurredAt
-	case "ledgeractor":
-		return b.LedgerActor
-	case "ledgercommandid":
-		return b.LedgerCommandID
-	case "ledgercorrelationid":
-		return b.LedgerCorrelationID
-	case "ledgercausationid":
-		return b.LedgerCausationID
-	case "ledgerprevhash":
-		return b.LedgerPrevHash
-	case "ledgerhash":
-		return b.LedgerHash
+	if f := b.field(batchAttrIndex(n)); f != nil {
+		return *f
 	}
 	return ""
 }
