@@ -26,13 +26,16 @@ type sentMessage struct {
 	events []Envelope
 }
 
-// add records m, which encodes events, before it is published.
+// add records m, which encodes events, before it is published. Ingest and
+// the publisher share the events' array: ingest writes only their Seq and
+// Position, and the publisher reads those only after Pending.Wait has seen
+// the message durable, after ingest was done with it.
 func (s *sentMessages) add(commandID string, m *nats.Msg, events []Envelope) {
 	s.mu.Lock()
 	if s.m == nil {
 		s.m = map[string]sentMessage{}
 	}
-	s.m[commandID] = sentMessage{msg: m, events: slices.Clone(events)}
+	s.m[commandID] = sentMessage{msg: m, events: events}
 	s.mu.Unlock()
 }
 
