@@ -379,7 +379,7 @@ func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error 
 	if err != nil {
 		return fmt.Errorf("audit: ordered consumer: %w", err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
 	if err != nil {
 		return fmt.Errorf("audit: read stream: %w", err)
 	}

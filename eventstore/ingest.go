@@ -21,6 +21,14 @@ const (
 	maxGroupEvents = maxKeptEvents
 )
 
+// PullBytes bounds, in bytes, what a reader of the stream asks JetStream
+// for ahead of what it has handled. A bound in messages does not fit a
+// stream whose messages range from one event to hundreds: 4,096 messages
+// of a few hundred kilobytes overran the client's 64 MB limit for a
+// subscription, which dropped them ("slow consumer"), and the ordered
+// consumer started over from the last message it had.
+const PullBytes = 16 << 20
+
 // yieldEvery is how many messages ingest's goroutines handle between
 // yields to the scheduler. Catching up, ingest can keep every core busy
 // for seconds; yielding this often lets a query that became runnable
@@ -56,7 +64,7 @@ func (s *Store) startIngest(cp checkpoint) error {
 		case msgs <- d:
 		case <-ctx.Done():
 		}
-	}, jetstream.PullMaxMessages(maxGroup), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
+	}, jetstream.PullMaxBytes(PullBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("eventstore: consume: %w", err)
 	}

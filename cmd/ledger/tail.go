@@ -135,7 +135,7 @@ func runTail(ctx context.Context, g *globals, o tailOptions, filter string, out,
 	if err != nil {
 		return fmt.Errorf("follow stream %s: %w", node.NATSStream, err)
 	}
-	msgs, err := cons.Messages()
+	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
 	if err != nil {
 		return err
 	}
