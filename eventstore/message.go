@@ -327,7 +327,7 @@ func DecodeMessage(hdr nats.Header, data []byte, seq uint64) ([]Envelope, error)
 	var events []Envelope
 	switch get(HeaderContentType) {
 	case contentJSON:
-		e, err := envelopeFromAttrs(func(n string) string { return get("ce-" + n) }, data)
+		e, err := envelopeFromAttrs(func(n string) string { return get(ceHeader(n)) }, data)
 		if err != nil {
 			return nil, err
 		}
