@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -52,61 +53,111 @@ func Rebuild(ctx context.Context, db *pebble.DB, name string, progress func(done
 // to the DB: the caches are only trimmed after a commit, so every value
 // written into an uncommitted batch is still cached.
 //
-// Two goroutines share the work: a reader walks the log and splits each
-// stored event into its fields (readLog), and this goroutine applies them
-// in order, in chunks.
+// A reader walks the log and splits each stored event into its fields
+// (readLog); each read model applies every chunk on a goroutine of its
+// own, into a batch of its own: they share nothing but the chunk, which
+// goes back to the reader once all are done with it. With one goroutine
+// applying every read model, applying was the slower half.
 func replay(ctx context.Context, db *pebble.DB, ps []projection, total uint64, progress func(done, total uint64)) error {
 	opts := Options{CacheEntries: 1 << 20}
-	as := make([]*applier, len(ps))
+	rs := make([]*replayer, len(ps))
 	for i, p := range ps {
-		as[i] = newApplier(p, withDefaults(opts))
-		as[i].loaded = true
+		a := newApplier(p, withDefaults(opts))
+		a.loaded = true
 		lo, hi := prefixBounds(p.short())
-		if err := as[i].w.c.watch(db, lo, hi); err != nil {
+		if err := a.w.c.watch(db, lo, hi); err != nil {
 			return err
 		}
+		a.w.b, a.w.r = db.NewBatch(), db
+		rs[i] = &replayer{a: a, db: db}
 	}
 	alloc := func() *logChunk {
 		return &logChunk{recs: make([]rec, 0, chunkEvents), arena: make([]byte, 0, chunkEvents*768)}
 	}
-	b := db.NewBatch()
 	var done uint64
 	var applyErr error
 	apply := func(ch *logChunk) bool {
-		for i := range ch.recs {
-			for _, a := range as {
-				a.w.b, a.w.r = b, db
-				if applyErr = a.applyOne(&ch.recs[i]); applyErr != nil {
-					return false
-				}
-			}
-			if done++; done%rebuildBatch == 0 {
-				if b, applyErr = commitReplay(db, b, as); applyErr != nil {
-					return false
-				}
-				if progress != nil {
-					progress(done, total)
-				}
-				if applyErr = ctx.Err(); applyErr != nil {
-					return false
-				}
+		var wg sync.WaitGroup
+		for _, r := range rs {
+			wg.Go(func() { r.apply(ch.recs) })
+		}
+		wg.Wait()
+		for _, r := range rs {
+			if r.err != nil {
+				applyErr = r.err
+				return false
 			}
 		}
-		applyErr = ch.err
+		before := done
+		if done += uint64(len(ch.recs)); progress != nil && done/rebuildBatch != before/rebuildBatch {
+			progress(done, total)
+		}
+		if applyErr = ch.err; applyErr != nil {
+			return false
+		}
+		applyErr = ctx.Err()
 		return applyErr == nil
 	}
 	stopped, err := relay.Run(ctx, alloc, func(p *relay.Producer[logChunk]) error { return readLog(ctx, db, p) }, apply)
+	for _, r := range rs {
+		if r.err == nil && !stopped && err == nil {
+			r.err = r.commit(false)
+		}
+		r.a.w.b.Close()
+		if err == nil && r.err != nil {
+			err = r.err
+		}
+	}
 	if stopped {
 		return applyErr
 	}
 	if err != nil {
 		return err
 	}
-	if _, err = commitReplay(db, b, as); err != nil {
-		return err
-	}
 	if progress != nil {
 		progress(done, total)
+	}
+	return nil
+}
+
+// replayer applies the log to one read model during a rebuild.
+type replayer struct {
+	a    *applier
+	db   *pebble.DB
+	done uint64 // events applied
+	err  error  // why it stopped
+}
+
+// apply applies recs, committing every rebuildBatch events.
+func (r *replayer) apply(recs []rec) {
+	if r.err != nil {
+		return
+	}
+	for i := range recs {
+		if r.err = r.a.applyOne(&recs[i]); r.err != nil {
+			return
+		}
+		if r.done++; r.done%rebuildBatch == 0 {
+			if r.err = r.commit(true); r.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// commit flushes the applier's cache and checkpoint into its batch and
+// commits it; with more to come, it starts a new batch.
+func (r *replayer) commit(more bool) error {
+	a := r.a
+	if err := a.finish(); err != nil {
+		return err
+	}
+	if err := a.w.b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("projections: commit rebuild batch of %s: %w", a.p.name(), err)
+	}
+	if more {
+		a.w.b.Close()
+		a.w.b = r.db.NewBatch()
 	}
 	return nil
 }
@@ -168,22 +219,6 @@ func readLog(ctx context.Context, db *pebble.DB, p *relay.Producer[logChunk]) er
 		return p.Err()
 	}
 	return nil
-}
-
-// commitReplay flushes every applier into b, commits it, trims the caches
-// and returns a fresh batch.
-func commitReplay(db *pebble.DB, b *pebble.Batch, as []*applier) (*pebble.Batch, error) {
-	for _, a := range as {
-		a.w.b = b
-		if err := a.finish(); err != nil {
-			return nil, err
-		}
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return nil, fmt.Errorf("projections: commit rebuild batch: %w", err)
-	}
-	b.Close()
-	return db.NewBatch(), nil
 }
 
 func withDefaults(o Options) Options {
