@@ -213,6 +213,36 @@ func StoreCheckpoint(db *pebble.DB, data []byte) error {
 	return nil
 }
 
+// CopyCheckpoints stores in db every checkpoint note of from that carries
+// a valid signature by v, in one synced batch, and reports how many it
+// stored and how many it left (malformed, or not signed by v). The signed
+// checkpoints live in Pebble only: a rebuild from JetStream uses this to
+// keep those the node handed out, and verify then checks them against the
+// rebuilt log like any stored checkpoint.
+func CopyCheckpoints(ctx context.Context, from pebble.Reader, db *pebble.DB, v note.Verifier) (kept, left int, err error) {
+	stored, err := Checkpoints(ctx, from)
+	if err != nil {
+		return 0, 0, err
+	}
+	b := db.NewBatch()
+	defer b.Close()
+	for _, c := range stored {
+		cp, err := ParseCheckpoint(c.Note, v)
+		if err != nil {
+			left++
+			continue
+		}
+		if err := b.Set(checkpointKey(cp.Size, cp.Root), c.Note, nil); err != nil {
+			return 0, 0, err
+		}
+		kept++
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return 0, 0, fmt.Errorf("audit: store checkpoints: %w", err)
+	}
+	return kept, left, nil
+}
+
 // StoredCheckpoint is a checkpoint note as stored, with the size and root
 // its key claims (not verified).
 type StoredCheckpoint struct {

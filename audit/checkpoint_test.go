@@ -244,3 +244,48 @@ func flip(b []byte) []byte {
 	c[len(c)/2] ^= 0x40
 	return c
 }
+
+// TestCopyCheckpoints: the notes signed by the node's key are copied with
+// their keys; a note signed by another key and a malformed one are left.
+func TestCopyCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	signer, v := testKey(t, DefaultOrigin)
+	from, to := memDB(t), memDB(t)
+	var want [][]byte
+	for size := uint64(1); size <= 3; size++ {
+		n, err := SignCheckpoint(signer, size, bytes.Repeat([]byte{byte(size)}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := StoreCheckpoint(from, n); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, n)
+	}
+	other, err := SignCheckpoint(mustNamed(t, DefaultOrigin), 4, bytes.Repeat([]byte{4}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := StoreCheckpoint(from, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := from.Set(checkpointKey(5, bytes.Repeat([]byte{5}, 32)), []byte("not a note"), nil); err != nil {
+		t.Fatal(err)
+	}
+	kept, left, err := CopyCheckpoints(ctx, from, to, v)
+	if err != nil || kept != 3 || left != 2 {
+		t.Fatalf("kept %d, left %d, err %v; want 3, 2", kept, left, err)
+	}
+	got, err := Checkpoints(ctx, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d checkpoints copied, want %d", len(got), len(want))
+	}
+	for i, c := range got {
+		if c.Size != uint64(i+1) || !bytes.Equal(c.Note, want[i]) || !bytes.Equal(c.Root, bytes.Repeat([]byte{byte(i + 1)}, 32)) {
+			t.Fatalf("checkpoint %d: size %d, note %q", i, c.Size, c.Note)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spf13/cobra"
 
+	"ledger/audit"
 	"ledger/node"
 	"ledger/projections"
 )
@@ -107,8 +108,34 @@ func rebuildPebble(cmd *cobra.Command, g *globals) error {
 		return cmd.Context().Err()
 	}
 	_, events := n.Store.Position()
+	took := time.Since(start)
+	keepCheckpoints(cmd, n, aside)
 	if err := n.Close(); err != nil {
 		return err
 	}
-	return reportRebuild(cmd, g, "pebble", events, time.Since(start))
+	return reportRebuild(cmd, g, "pebble", events, took)
+}
+
+// keepCheckpoints copies the checkpoints the node signed, which only its
+// Pebble copy held, from the copy moved aside into the rebuilt one. A copy
+// too damaged to open loses them (witnesses and receipts still hold those
+// handed out); the rebuild stands either way.
+func keepCheckpoints(cmd *cobra.Command, n *node.Node, aside string) {
+	out := cmd.ErrOrStderr()
+	old, err := pebble.Open(aside, &pebble.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(out, "the checkpoints signed before stay in %s, which does not open: %v\n", aside, err)
+		return
+	}
+	defer old.Close()
+	kept, left, err := audit.CopyCheckpoints(cmd.Context(), old, n.Store.DB(), n.Verifier)
+	if err != nil {
+		fmt.Fprintf(out, "the checkpoints signed before stay in %s: %v\n", aside, err)
+		return
+	}
+	fmt.Fprintf(out, "kept %d checkpoints signed by this node", kept)
+	if left > 0 {
+		fmt.Fprintf(out, "; %d more in %s are malformed or not signed by its key", left, aside)
+	}
+	fmt.Fprintln(out)
 }
