@@ -16,9 +16,11 @@ import (
 // catching up on messages of hundreds of events, a group bound by
 // messages alone held millions of events, and growing its Pebble batch
 // and its array of events cost more than writing them.
+// A group stops at half of maxKeptEvents, so that with its last message
+// it still fits the array of events ingest keeps for the next group.
 const (
 	maxGroup       = 4096
-	maxGroupEvents = maxKeptEvents
+	maxGroupEvents = maxKeptEvents / 2
 )
 
 // PullBytes bounds, in bytes, what a reader of the stream asks JetStream
@@ -171,8 +173,9 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 // changes and the checkpoint in one Pebble batch.
 func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
-	b := s.db.NewBatch()
+	b := s.db.NewBatchWithSize(s.batchSize) // sized as the last group's: growing a batch of megabytes copies it
 	defer b.Close()
+	defer func() { s.batchSize = min(b.Len(), maxBatchSize) }()
 	clear(s.group)
 	s.runs.reset() // of a batch that failed
 	all := s.all[:0]
@@ -229,6 +232,10 @@ func (s *Store) applyGroup(group []decoded) error {
 	s.applied.set(cp)
 	return nil
 }
+
+// maxBatchSize bounds the size ingest gives a new Pebble batch from the
+// last one.
+const maxBatchSize = 64 << 20
 
 // maxKeptEvents bounds the array of events ingest keeps from one batch
 // for the next (about 6 MB): a rebuild's batches can hold a hundred times

@@ -144,16 +144,17 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads    *bounded.Map[string, head]      // appender side: the head each append follows
-	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
-	group    map[string]head                 // ingest side: heads written in the batch being built
-	runs     indexRuns                       // ingest side: index entries of the batch being built
-	all      []Envelope                      // ingest side: the events of the batch being built
-	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
-	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
-	locks    [1024]sync.Mutex
-	seed     maphash.Seed
-	lastTime atomic.Int64
+	heads     *bounded.Map[string, head]      // appender side: the head each append follows
+	chain     *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
+	group     map[string]head                 // ingest side: heads written in the batch being built
+	runs      indexRuns                       // ingest side: index entries of the batch being built
+	all       []Envelope                      // ingest side: the events of the batch being built
+	batchSize int                             // ingest side: the size of the last Pebble batch
+	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
+	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
+	locks     [1024]sync.Mutex
+	seed      maphash.Seed
+	lastTime  atomic.Int64
 
 	stats  Stats
 	cancel context.CancelFunc
