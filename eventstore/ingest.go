@@ -12,12 +12,12 @@ import (
 )
 
 // maxGroup bounds how many messages one ingest batch holds, and
-// maxGroupEvents how many events (a message adds at most one command's):
-// catching up on messages of hundreds of events, a group bound by
-// messages alone held millions of events, and growing its Pebble batch
-// and its array of events cost more than writing them.
-// A group stops at half of maxKeptEvents, so that with its last message
-// it still fits the array of events ingest keeps for the next group.
+// maxGroupEvents how many events: catching up on messages of hundreds of
+// events, a group bound by messages alone held millions of events, and
+// growing its Pebble batch and its array of events cost more than writing
+// them. A group stops once it has maxGroupEvents, half of maxKeptEvents,
+// so that with the last message's events (one command's at most) it still
+// fits the array ingest keeps for the next group.
 const (
 	maxGroup       = 4096
 	maxGroupEvents = maxKeptEvents / 2
