@@ -51,6 +51,15 @@ func benchAppend(b *testing.B, writers int) {
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
 	b.ReportMetric(storetest.PeakRSSMiB(), "peak-rss-MiB")
+	reportGroups(b, s)
+}
+
+// reportGroups reports how many events each ingest batch and each fsync
+// covered: the group commit's reach.
+func reportGroups(b *testing.B, s *eventstore.Store) {
+	st := s.Stats()
+	b.ReportMetric(float64(st.Ingested.Load())/float64(max(st.Batches.Load(), 1)), "events/batch")
+	b.ReportMetric(float64(st.Ingested.Load())/float64(max(st.Syncs.Load(), 1)), "events/fsync")
 }
 
 // BenchmarkAppend1 appends one event per command from one writer.
@@ -172,4 +181,5 @@ func BenchmarkAppend64Pipelined(b *testing.B) {
 	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
+	reportGroups(b, s)
 }
