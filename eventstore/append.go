@@ -209,10 +209,21 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	}
 	events := s.seal(agg, h, meta, data)
 	m := EncodeMessage(s.cfg.SubjectPrefix, events)
-	m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(h.Seq, 10)}
+	if s.cfg.SharedStream || !h.Acked || s.foreign.Load() {
+		// JetStream checks that the aggregate's last message is still
+		// the one its head names. A head this node's own publish left
+		// needs no check while no one else publishes: JetStream would
+		// load that message (and often its whole block) for every
+		// command.
+		m.Header[jetstream.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(h.Seq, 10)}
+	}
 	s.sent.add(meta.CommandID, m, events)
 	ack, err := s.await(ctx, m)
-	if err != nil || ack.Duplicate {
+	var rejected *jetstream.APIError
+	if errors.As(err, &rejected) || err == nil && ack.Duplicate {
+		// Not in the stream as sent. After any other error the outcome
+		// is unknown: if the message did land, ingest will read it from
+		// the stream and should still know it as this node's own.
 		s.sent.drop(meta.CommandID)
 	}
 	if err != nil {
@@ -228,8 +239,9 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 		return nil, ack.Sequence, nil
 	}
 	last := &events[len(events)-1]
-	s.heads.Put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region})
+	s.heads.Put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region, Acked: true})
 	s.stats.Appended.Add(uint64(len(events)))
+	s.feedOwn(meta.CommandID, ack.Sequence)
 	return events, ack.Sequence, nil
 }
 

@@ -1,16 +1,26 @@
 // Package eventstore records the ledger's immutable events.
 //
 // The NATS JetStream stream is the log of record: one message per command,
-// holding all the events of that command, published with the aggregate's
-// expected last subject sequence (optimistic concurrency) and the command ID
-// as its message ID (idempotency). An ordered consumer ingests the stream
-// into Pebble in global order: the events by position, indexes by
-// aggregate (whose last entry is the aggregate's head), command ID, region
-// and actor, whatever the registered Appliers add (read models, Merkle tree
-// nodes) and the checkpoint, all in one batch. Batches are committed with pebble.NoSync and
-// one syncer goroutine makes them durable with a single fsync
-// (db.LogData(nil, pebble.Sync)) that covers every batch before it, so that
-// concurrent appends share Pebble's group commit.
+// holding all the events of that command, with the command ID as its
+// message ID (idempotency). Appends to one aggregate are serialized in the
+// process, and each checks the expected version against the aggregate's
+// head (optimistic concurrency). When other processes may publish too (a
+// shared stream: the nodes of a cluster), or the head was read back rather
+// than left by this node's own acknowledged publish, the message also
+// carries the aggregate's expected last subject sequence, so that
+// JetStream itself refuses a stale one.
+//
+// Ingest applies the stream to Pebble in global order: the events by
+// position, indexes by aggregate (whose last entry is the aggregate's
+// head), command ID, region and actor, whatever the registered Appliers
+// add (read models, Merkle tree nodes) and the checkpoint, all in one
+// batch. An ordered consumer delivers the stream until ingest has caught
+// up; from then on a node that does not share its stream takes its own
+// messages from their acknowledgements and reads from the stream only the
+// sequences those skip over (own.go says why). Batches are committed with
+// pebble.NoSync and one syncer goroutine makes them durable with a single
+// fsync (db.LogData(nil, pebble.Sync)) that covers every batch before it,
+// so that concurrent appends share Pebble's group commit.
 //
 // Append returns only when the command's message is in JetStream and ingest
 // has made it durable in Pebble: an acknowledgement means durable.

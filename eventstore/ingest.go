@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -71,19 +72,30 @@ func (s *Store) startIngest(cp checkpoint) error {
 		return fmt.Errorf("eventstore: consume: %w", err)
 	}
 	kick := make(chan struct{}, 1)
-	s.wg.Add(3)
+	s.acked, s.owning, s.stop = make(chan decoded, 2*maxGroup), make(chan struct{}), ctx.Done()
+	s.wg.Add(4)
 	go func() { defer s.wg.Done(); <-ctx.Done(); cc.Stop() }()
 	go func() { defer s.wg.Done(); s.syncLoop(ctx, kick) }()
-	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick) }()
-	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick, target, cc) }()
 	go func() { defer s.wg.Done(); s.markReady(ctx, target) }()
 	return nil
 }
 
+// markReady opens the store for appends once ingest has caught up with
+// the stream as it was at Open and, unless the stream is shared, taken
+// over this node's own messages from their acknowledgements.
 func (s *Store) markReady(ctx context.Context, target uint64) {
-	if err := s.waitSeq(ctx, target); err == nil {
-		close(s.ready)
+	if err := s.waitSeq(ctx, target); err != nil {
+		return
 	}
+	if !s.cfg.SharedStream {
+		select {
+		case <-s.owning:
+		case <-ctx.Done():
+			return
+		}
+	}
+	close(s.ready)
 }
 
 // decoded is a stream message decoded into its events (or why not).
@@ -91,6 +103,7 @@ type decoded struct {
 	seq    uint64
 	events []Envelope
 	err    error // the message is not a ledger record
+	own    bool  // a message this node published, taken from what it sent
 	meta   error // the delivery had no JetStream metadata
 }
 
@@ -99,19 +112,26 @@ func (s *Store) decode(m jetstream.Msg) decoded {
 	if err != nil {
 		return decoded{meta: err}
 	}
-	d := decoded{seq: meta.Sequence.Stream}
-	if evs, ok := s.sent.take(m, d.seq); ok {
+	return s.decodeMsg(m.Headers(), m.Data(), meta.Sequence.Stream)
+}
+
+func (s *Store) decodeMsg(hdr nats.Header, data []byte, seq uint64) decoded {
+	d := decoded{seq: seq}
+	if evs, ok := s.sent.take(hdr, data, seq); ok {
 		s.stats.Undecoded.Add(uint64(len(evs)))
-		d.events = evs
+		d.events, d.own = evs, true
 		return d
 	}
-	d.events, d.err = DecodeMessage(m.Headers(), m.Data(), d.seq)
+	d.events, d.err = DecodeMessage(hdr, data, seq)
 	return d
 }
 
-func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}) {
+// ingestLoop applies the stream as its consumer delivers it, until it has
+// caught up with target; then, unless the stream is shared, it stops the
+// consumer and goes on with ingestOwn.
+func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}, target uint64, cc jetstream.ConsumeContext) {
 	group := make([]decoded, 0, maxGroup)
-	for {
+	for s.cfg.SharedStream || s.applied.get().Seq < target {
 		var events int
 		select {
 		case <-ctx.Done():
@@ -137,6 +157,10 @@ func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<-
 		default:
 		}
 	}
+	cc.Stop()
+	s.own.Store(true)
+	close(s.owning)
+	s.ingestOwn(ctx, msgs, kick)
 }
 
 func (s *Store) fail(err error) {

@@ -70,6 +70,11 @@ type head struct {
 	Position uint64
 	Hash     Hash
 	Region   string
+	// Acked: the head of this node's own publish, as JetStream
+	// acknowledged it. Only this node publishes to a stream that is not
+	// shared, under the aggregate's lock, so no other message can have
+	// followed it.
+	Acked bool
 }
 
 // msgRef locates a message's events in the log.

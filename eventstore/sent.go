@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // sentMessages holds the messages this store has published and not yet
@@ -22,8 +21,9 @@ type sentMessages struct {
 }
 
 type sentMessage struct {
-	msg    *nats.Msg
-	events []Envelope
+	msg     *nats.Msg
+	events  []Envelope
+	claimed bool // handed to ingest from the acknowledgement, stamped with its seq
 }
 
 // add records m, which encodes events, before it is published. Ingest and
@@ -47,27 +47,53 @@ func (s *sentMessages) drop(commandID string) {
 	s.mu.Unlock()
 }
 
-// take returns the events of the delivered message m, stamped with seq, if
-// it is a message this store sent, unchanged; it forgets the message.
-func (s *sentMessages) take(m jetstream.Msg, seq uint64) ([]Envelope, bool) {
-	hdr := m.Headers()
+// take returns the events of the delivered message (its headers and
+// data), stamped with seq, if it is a message this store sent, unchanged;
+// it forgets the message.
+func (s *sentMessages) take(hdr nats.Header, data []byte, seq uint64) ([]Envelope, bool) {
 	id := hdr.Get(nats.MsgIdHdr)
 	if id == "" {
 		return nil, false
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	sent, ok := s.m[id]
-	if ok {
-		delete(s.m, id)
-	}
-	s.mu.Unlock()
-	if !ok || !sameMessage(sent.msg, hdr, m.Data()) {
+	if !ok {
 		return nil, false
 	}
-	for i := range sent.events {
-		sent.events[i].Seq = seq
+	delete(s.m, id)
+	if !sameMessage(sent.msg, hdr, data) || sent.claimed && sent.events[0].Seq != seq {
+		return nil, false
 	}
+	stamp(sent.events, seq)
 	return sent.events, true
+}
+
+// claim returns the events of the command's message, which JetStream has
+// acknowledged at seq, stamped with seq, unless ingest took them first
+// (from the stream). The message stays until ingest settles it, so that
+// ingest still knows it as its own if it reads it from the stream before
+// the events reach it.
+func (s *sentMessages) claim(commandID string, seq uint64) ([]Envelope, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sent, ok := s.m[commandID]
+	if !ok || sent.claimed {
+		return nil, false
+	}
+	sent.claimed = true
+	s.m[commandID] = sent
+	stamp(sent.events, seq)
+	return sent.events, true
+}
+
+// settle forgets a claimed message once ingest has its events.
+func (s *sentMessages) settle(commandID string) { s.drop(commandID) }
+
+func stamp(events []Envelope, seq uint64) {
+	for i := range events {
+		events[i].Seq = seq
+	}
 }
 
 // sameMessage reports whether a delivered message has exactly the data and

@@ -76,6 +76,14 @@ type Config struct {
 	// After it the outcome is unknown: retry with the same command ID.
 	// Default 10s.
 	PublishTimeout time.Duration
+	// SharedStream means other processes publish to the stream too (the
+	// nodes of a cluster): ingest then reads every message from the
+	// stream, this node's own included. Otherwise, once it has caught up,
+	// ingest takes this node's own messages from their acknowledgements
+	// and reads from the stream only what they skip over (see
+	// Store.ingestOwn). Default: true with NATSURL, false with the
+	// embedded server.
+	SharedStream bool
 }
 
 func (c *Config) setDefaults() {
@@ -90,6 +98,9 @@ func (c *Config) setDefaults() {
 		if c.NATSURL != "" {
 			c.Replicas = 3
 		}
+	}
+	if c.NATSURL != "" {
+		c.SharedStream = true
 	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = 30 * time.Second
@@ -152,6 +163,11 @@ type Store struct {
 	batchSize int                             // ingest side: the size of the last Pebble batch
 	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
+	own       atomic.Bool                     // ingest takes this node's messages from their acknowledgements
+	foreign   atomic.Bool                     // ingest met a message another process published
+	acked     chan decoded                    // those messages, from the publishers to ingest
+	owning    chan struct{}                   // closed once own is set
+	stop      <-chan struct{}                 // closed when ingest stops
 	locks     [1024]sync.Mutex
 	seed      maphash.Seed
 	lastTime  atomic.Int64
