@@ -73,6 +73,7 @@ func (s *Store) startIngest(cp checkpoint) error {
 	}
 	kick := make(chan struct{}, 1)
 	s.acked, s.owning, s.stop = make(chan decoded, 2*maxGroup), make(chan struct{}), ctx.Done()
+	s.halted = make(chan struct{})
 	s.wg.Add(4)
 	go func() { defer s.wg.Done(); <-ctx.Done(); cc.Stop() }()
 	go func() { defer s.wg.Done(); s.syncLoop(ctx, kick) }()
@@ -166,6 +167,9 @@ func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<-
 func (s *Store) fail(err error) {
 	s.log.Error("ingest stopped", "err", err)
 	s.errMu.Lock()
+	if s.err == nil {
+		close(s.halted) // feedOwn stops handing over
+	}
 	s.err = err
 	s.errMu.Unlock()
 	s.durable.wakeAll() // so that they see the error

@@ -46,10 +46,10 @@ func (s *Store) feedOwn(commandID string, seq uint64) {
 	if !ok {
 		return
 	}
-	s.stats.Undecoded.Add(uint64(len(events)))
 	select {
 	case s.acked <- decoded{seq: seq, events: events}:
 	case <-s.stop:
+	case <-s.halted:
 	}
 }
 
@@ -58,10 +58,17 @@ func (s *Store) feedOwn(commandID string, seq uint64) {
 func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}) {
 	next := s.applied.get().Seq + 1
 	pending := map[uint64]decoded{}
-	add := func(d decoded) {
-		if d.meta == nil && d.seq >= next {
-			pending[d.seq] = d
+	add := func(d decoded, acked bool) {
+		if d.meta != nil || d.seq < next {
+			return
 		}
+		if _, ok := pending[d.seq]; ok {
+			return // read from the stream before its acknowledgement came
+		}
+		if acked {
+			s.stats.Undecoded.Add(uint64(len(d.events)))
+		}
+		pending[d.seq] = d
 	}
 	tick := time.NewTicker(gapTick)
 	defer tick.Stop()
@@ -73,9 +80,9 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 			return
 		case d := <-s.acked:
 			s.sent.settle(d.events[0].CommandID)
-			add(d)
+			add(d, true)
 		case d := <-msgs: // delivered before the consumer stopped
-			add(d)
+			add(d, false)
 		case <-tick.C:
 			ticks++
 		}
@@ -84,9 +91,9 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 			select {
 			case d := <-s.acked:
 				s.sent.settle(d.events[0].CommandID)
-				add(d)
+				add(d, true)
 			case d := <-msgs:
-				add(d)
+				add(d, false)
 			default:
 				break drain
 			}

@@ -167,7 +167,8 @@ type Store struct {
 	foreign   atomic.Bool                     // ingest met a message another process published
 	acked     chan decoded                    // those messages, from the publishers to ingest
 	owning    chan struct{}                   // closed once own is set
-	stop      <-chan struct{}                 // closed when ingest stops
+	stop      <-chan struct{}                 // closed by Close
+	halted    chan struct{}                   // closed when ingest stops on an error
 	locks     [1024]sync.Mutex
 	seed      maphash.Seed
 	lastTime  atomic.Int64
