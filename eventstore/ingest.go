@@ -149,19 +149,28 @@ func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<-
 				break drain
 			}
 		}
-		if err := s.applyGroup(group); err != nil {
-			s.fail(err)
+		if !s.commitGroup(group, kick) {
 			return
-		}
-		select {
-		case kick <- struct{}{}:
-		default:
 		}
 	}
 	cc.Stop()
 	s.own.Store(true)
 	close(s.owning)
 	s.ingestOwn(ctx, msgs, kick)
+}
+
+// commitGroup applies a group and wakes the syncer; false when ingest
+// stopped on it.
+func (s *Store) commitGroup(group []decoded, kick chan<- struct{}) bool {
+	if err := s.applyGroup(group); err != nil {
+		s.fail(err)
+		return false
+	}
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 func (s *Store) fail(err error) {

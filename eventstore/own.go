@@ -115,13 +115,8 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 			continue
 		}
 		ticks = 0
-		if err := s.applyGroup(group); err != nil {
-			s.fail(err)
+		if !s.commitGroup(group, kick) {
 			return
-		}
-		select {
-		case kick <- struct{}{}:
-		default:
 		}
 	}
 }
