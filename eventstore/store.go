@@ -56,9 +56,10 @@ type Config struct {
 	// S2 (in the background, off the publish path): the headers and JSON
 	// of a ledger's messages shrink to about a third on disk, and
 	// consumers see the same messages. It costs CPU at scale: to check an
-	// append's expected last subject sequence the server loads the
-	// aggregate's last message, often from an older block, which it must
-	// first decompress. Off by default.
+	// append's expected last subject sequence (on a shared stream, or for
+	// a head read back) the server loads the aggregate's last message,
+	// often from an older block, which it must first decompress. Off by
+	// default.
 	Compress bool
 	// FS is Pebble's filesystem. Default: the disk. vfs.NewMem() in tests.
 	FS vfs.FS
