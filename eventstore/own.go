@@ -59,6 +59,9 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 	next := s.applied.get().Seq + 1
 	pending := map[uint64]decoded{}
 	add := func(d decoded, acked bool) {
+		if acked {
+			s.sent.settle(d.events[0].CommandID)
+		}
 		if d.meta != nil || d.seq < next {
 			return
 		}
@@ -79,7 +82,6 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 		case <-ctx.Done():
 			return
 		case d := <-s.acked:
-			s.sent.settle(d.events[0].CommandID)
 			add(d, true)
 		case d := <-msgs: // delivered before the consumer stopped
 			add(d, false)
@@ -90,7 +92,6 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 		for len(pending) < 2*maxGroup {
 			select {
 			case d := <-s.acked:
-				s.sent.settle(d.events[0].CommandID)
 				add(d, true)
 			case d := <-msgs:
 				add(d, false)

@@ -165,9 +165,9 @@ type Store struct {
 	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
 	own       atomic.Bool                     // ingest takes this node's messages from their acknowledgements
-	foreign   atomic.Bool                     // ingest met a message another process published
 	acked     chan decoded                    // those messages, from the publishers to ingest
 	owning    chan struct{}                   // closed once own is set
+	foreign   atomic.Bool                     // ingest met a message another process published
 	stop      <-chan struct{}                 // closed by Close
 	halted    chan struct{}                   // closed when ingest stops on an error
 	locks     [1024]sync.Mutex
