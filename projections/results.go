@@ -98,8 +98,24 @@ func (resultsProj) ballot(w *writer, e *rec) {
 	}
 }
 
+// foldedTypes are the election events resultsMeta.fold uses. The others
+// (the roll's registrations and proxies above all, which are many and
+// large) are not decoded at all.
+var foldedTypes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ev := range []domain.Event{domain.ElectionCalled{}, domain.CandidateNominated{}, domain.CandidatesPublished{},
+		domain.RoundStarted{}, domain.ByElectionCalled{}, domain.RoundDeclared{}, domain.MemberRemoved{},
+		domain.ResultAnnounced{}, domain.ResultCertified{}, domain.BallotsSealed{}, domain.ElectionVoided{}} {
+		m[ev.EventType()] = true
+	}
+	return m
+}()
+
 // electionEvent folds the rare election events into the meta blob.
 func (resultsProj) electionEvent(w *writer, e *rec) {
+	if !foldedTypes[string(e.typ)] {
+		return
+	}
 	ev, err := domain.DecodeEvent(string(e.typ), e.payload)
 	if err != nil {
 		w.skip(e, err.Error())
