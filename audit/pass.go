@@ -29,6 +29,8 @@ type sourceCheck struct {
 	rng      *compact.Range
 	nodes    *nodeReader
 	leaves   bool            // compare each event's hash with Pebble's at its position
+	pend     []pendingLeaf   // leaves since the last stored node compared (leaves set)
+	badNode  *compact.NodeID // the stored node of 16 found to differ, if that was the problem
 	visit    compact.VisitFn // compares each recomputed stored-level node with the stored one
 	progress func(Progress)
 	every    uint64
@@ -38,6 +40,9 @@ type sourceCheck struct {
 }
 
 func (c *sourceCheck) fail(pos uint64, f *chainFields, what string) bool {
+	if c.problem = c.comparePending(); c.problem != nil {
+		return false // an event before this one differs from the tree's leaf
+	}
 	p := Problem{Position: pos, Source: c.name, What: what}
 	if f != nil {
 		p.Aggregate = string(f.kind) + "/" + string(f.id)
@@ -53,8 +58,8 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 	if pos != c.count+1 {
 		return c.fail(c.count+1, nil, fmt.Sprintf("event missing: the next event found is at position %d", pos))
 	}
-	if c.leaves && pos <= c.size && !c.leafMatches(pos, f, h) {
-		return false
+	if c.leaves && pos <= c.size {
+		c.keepPending(pos, f, h)
 	}
 	if !c.chain(pos, f, h) {
 		return false
@@ -64,6 +69,9 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 		visit = nil
 	}
 	_ = c.rng.Append(hasher.HashLeaf(h[:]), visit) // appending a leaf to a range from 0 cannot fail
+	if c.problem == nil && pos == c.size {
+		c.problem = c.comparePending() // the leaves after the last node of 16
+	}
 	if c.problem != nil {
 		return false
 	}
@@ -77,38 +85,93 @@ func (c *sourceCheck) add(pos uint64, f *chainFields, h *eventstore.Hash) bool {
 	return true
 }
 
-// leafMatches compares the event's hash with the one stored with Pebble's
-// event at pos, the tree's leaf data there. Equal hashes give equal leaves,
-// so the leaf hash itself need not be computed twice.
-func (c *sourceCheck) leafMatches(pos uint64, f *chainFields, h *eventstore.Hash) bool {
-	stored, ok := c.nodes.eventHash(pos)
-	if !ok {
-		return c.fail(pos, f, "Pebble holds no well-formed event at this position, so the tree has no leaf for it")
+// pendingLeaf is an event of the JetStream pass whose leaf no stored node
+// has covered yet.
+type pendingLeaf struct {
+	pos      uint64
+	h        eventstore.Hash
+	kind, id []byte // reused: copies of the chain fields
+}
+
+// keepPending keeps the event's hash until a stored node covers it.
+//
+// The JetStream pass compares its events with the tree a node of 16
+// leaves at a time (visitNode) instead of reading each leaf from Pebble:
+// equal nodes mean equal leaves. Only when something is found wrong does
+// it compare the pending leaves one by one (comparePending), so that the
+// problem reported is still the first event that differs.
+func (c *sourceCheck) keepPending(pos uint64, f *chainFields, h *eventstore.Hash) {
+	if len(c.pend) < cap(c.pend) {
+		c.pend = c.pend[:len(c.pend)+1] // keeps the buffers of the entry there
+	} else {
+		c.pend = append(c.pend, pendingLeaf{})
 	}
-	if !bytes.Equal(stored, h[:]) {
-		return c.fail(pos, f, fmt.Sprintf("event hash %x differs from the one the tree recorded here, %x stored with Pebble's event (event changed, removed, reordered or inserted)", h[:], stored))
+	l := &c.pend[len(c.pend)-1]
+	l.pos, l.h = pos, *h
+	l.kind, l.id = append(l.kind[:0], f.kind...), append(l.id[:0], f.id...)
+}
+
+// comparePending compares each pending leaf's event hash with the one
+// stored with Pebble's event at its position, the tree's leaf data there,
+// and returns the first difference. It empties the pending leaves.
+func (c *sourceCheck) comparePending() *Problem {
+	pend := c.pend
+	c.pend = c.pend[:0]
+	for i := range pend {
+		l := &pend[i]
+		stored, ok := c.nodes.eventHash(l.pos)
+		what := "Pebble holds no well-formed event at this position, so the tree has no leaf for it"
+		if ok && bytes.Equal(stored, l.h[:]) {
+			continue
+		}
+		if ok {
+			what = fmt.Sprintf("event hash %x differs from the one the tree recorded here, %x stored with Pebble's event (event changed, removed, reordered or inserted)", l.h[:], stored)
+		}
+		c.backTo(l.pos)
+		return &Problem{Position: l.pos, Aggregate: string(l.kind) + "/" + string(l.id), Source: c.name, What: what}
 	}
-	return true
+	return nil
+}
+
+// backTo forgets what the pass recorded from position pos on, where a
+// problem was found after the pass had gone past it.
+func (c *sourceCheck) backTo(pos uint64) {
+	c.count = min(c.count, pos-1)
+	for size := range c.roots {
+		if size >= pos {
+			delete(c.roots, size)
+		}
+	}
 }
 
 // visitNode compares a recomputed node at storedLevel or above with the
 // stored one. The nodes below are not stored: they are a function of the
-// leaves.
+// leaves. A node of 16 that matches settles its pending leaves.
 func (c *sourceCheck) visitNode(id compact.NodeID, hash []byte) {
 	if id.Level < storedLevel || c.problem != nil {
 		return
 	}
 	stored, ok := c.nodes.at(id.Level, id.Index)
-	if !ok || !bytes.Equal(stored, hash) {
-		begin, end := id.Coverage()
-		what := "differs from"
-		if !ok {
-			what = "is missing; expected"
+	if ok && bytes.Equal(stored, hash) {
+		if id.Level == storedLevel {
+			c.pend = c.pend[:0] // the node's 16 leaves are the tree's
 		}
-		c.problem = &Problem{Position: end, Source: SourceTree,
-			What: fmt.Sprintf("stored tree node (level %d, index %d) over positions %d to %d %s the one the %s events give",
-				id.Level, id.Index, begin+1, end, what, c.name)}
+		return
 	}
+	if c.problem = c.comparePending(); c.problem != nil {
+		return // a leaf differs: the event is the problem, not the node
+	}
+	begin, end := id.Coverage()
+	if id.Level == storedLevel {
+		c.badNode = &id
+	}
+	what := "differs from"
+	if !ok {
+		what = "is missing; expected"
+	}
+	c.problem = &Problem{Position: end, Source: SourceTree,
+		What: fmt.Sprintf("stored tree node (level %d, index %d) over positions %d to %d %s the one the %s events give",
+			id.Level, id.Index, begin+1, end, what, c.name)}
 }
 
 // chain checks that the event follows its aggregate's previous event.
@@ -127,6 +190,9 @@ func (c *sourceCheck) chain(pos uint64, f *chainFields, h *eventstore.Hash) bool
 }
 
 func (c *sourceCheck) finish() {
+	if c.problem == nil {
+		c.problem = c.comparePending() // a log that ends before the tree does
+	}
 	if c.sizes[0] {
 		c.roots[0] = hasher.EmptyRoot()
 	}

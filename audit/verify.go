@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -213,6 +214,7 @@ func (v *verification) run(ctx context.Context) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	v.localizeInPebble(ctx, checks)
 	v.compareSources(checks, size, treeRoot)
 	v.checkCheckpoints(checks, size)
 	v.report.finish()
@@ -390,5 +392,72 @@ func (v *verification) checkPair(a, b Checkpoint) {
 	if err != nil {
 		v.report.add(Problem{Position: b.Size, Source: SourceCheckpoint,
 			What: fmt.Sprintf("checkpoints of sizes %d and %d are not consistent by the stored tree's proof: %s", a.Size, b.Size, err.Error())})
+	}
+}
+
+// localizeInPebble names the event behind a stored node of 16 that
+// Pebble's events do not give when JetStream's events do: one changed in
+// Pebble with its hash recomputed to match. The JetStream pass compares
+// its events with the tree a node at a time, so it cannot see that; this
+// compares Pebble's events under the node with JetStream's, message by
+// message (Pebble keeps each event's message sequence).
+func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*sourceCheck) {
+	pc, jc := checks[SourcePebble], checks[SourceJetStream]
+	if pc == nil || jc == nil || pc.badNode == nil {
+		return
+	}
+	begin, end := pc.badNode.Coverage() // positions begin+1 to end
+	if jc.count < end || jc.problem != nil && jc.problem.Position <= end {
+		return // JetStream's copy is no better there
+	}
+	stream, err := v.opts.JetStream.Stream(ctx, v.opts.Stream)
+	if err != nil {
+		return
+	}
+	seqAt := func(pos uint64) (uint64, []byte, bool) {
+		val, closer, err := v.snap.Get(eventKey(pos))
+		if err != nil {
+			return 0, nil, false
+		}
+		defer closer.Close()
+		_, hash, ok := splitStored(val)
+		return binary.BigEndian.Uint64(val[len(val)-8:]), bytes.Clone(hash), ok
+	}
+	// The message holding position begin+1 may start before it.
+	first := begin + 1
+	s, _, ok := seqAt(first)
+	for ok && first > 1 {
+		if prev, _, ok2 := seqAt(first - 1); !ok2 || prev != s {
+			break
+		}
+		first--
+	}
+	var events []eventstore.Envelope
+	var msgSeq, msgFirst uint64
+	for pos := first; ok && pos <= end; pos++ {
+		seq, hash, ok2 := seqAt(pos)
+		if !ok2 {
+			return
+		}
+		if events == nil || seq != msgSeq {
+			m, err := stream.GetMsg(ctx, seq)
+			if err != nil {
+				return
+			}
+			if events, err = eventstore.DecodeMessage(m.Header, m.Data, seq); err != nil {
+				return
+			}
+			msgSeq, msgFirst = seq, pos
+		}
+		i := pos - msgFirst
+		if i >= uint64(len(events)) {
+			return
+		}
+		if e := &events[i]; pos > begin && !bytes.Equal(e.Hash[:], hash) {
+			pc.backTo(pos)
+			pc.problem = &Problem{Position: pos, Aggregate: e.AggregateKind + "/" + e.AggregateID, Source: SourcePebble,
+				What: fmt.Sprintf("event hash %x differs from JetStream's event at this position, %x, which the stored tree agrees with (event changed in Pebble, its hash recomputed)", hash, e.Hash[:])}
+			return
+		}
 	}
 }
