@@ -162,10 +162,11 @@ func cmpOr[T comparable](a, b T) T {
 // Verify recomputes the hash chains and the Merkle tree from JetStream
 // (every message from sequence 1, decoded and numbered in order) and from
 // Pebble's copy of the log, independently and concurrently; compares each
-// JetStream event with the tree's leaf at its position (the hash stored
-// with Pebble's event there), each recomputed node of 16 leaves and up
-// with the stored one, each copy's root with the stored tree's root, and
-// both with every checkpoint; and checks every
+// recomputed node of 16 leaves and up with the stored one (where one
+// differs, the events under it one by one: JetStream's with the tree's
+// leaves, the hashes stored with Pebble's events, and Pebble's with
+// JetStream's), each copy's root with the stored tree's root, and both
+// with every checkpoint; and checks every
 // checkpoint's signature and that checkpoints are consistent with each
 // other (no fork). Pebble is read from one snapshot; JetStream may hold
 // events that ingest has not reached yet, which are checked but not
