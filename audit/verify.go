@@ -422,7 +422,10 @@ func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*
 		}
 		defer closer.Close()
 		_, hash, ok := splitStored(val)
-		return binary.BigEndian.Uint64(val[len(val)-8:]), bytes.Clone(hash), ok
+		if !ok {
+			return 0, nil, false
+		}
+		return binary.BigEndian.Uint64(val[len(val)-8:]), bytes.Clone(hash), true
 	}
 	// The message holding position begin+1 may start before it.
 	first := begin + 1
