@@ -52,6 +52,14 @@ var (
 // be recorded; a retry with the same command ID is safe.
 var ErrPublishTimeout = errors.New("eventstore: no acknowledgement from JetStream")
 
+// ErrStorageLimit means JetStream refused a command's message because its
+// server has reached its storage limit; nothing was recorded. The embedded
+// server's limit is Config.MaxStore, by default three quarters of the disk
+// space free when it started. JetStream counts messages at their size
+// before compression, so with Compress the limit is reached while the disk
+// holds about a third of it.
+var ErrStorageLimit = errors.New("eventstore: JetStream's storage limit is reached")
+
 // ConflictError is returned when the expected version is stale. It carries
 // the aggregate's current version, so a caller can reload and retry. It
 // matches ErrConflict.
@@ -231,6 +239,9 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 		if isWrongLastSeq(err) {
 			return nil, 0, s.conflictAfterReload(ctx, agg, expected)
 		}
+		if rejected != nil && (rejected.ErrorCode == errCodeInsufficientResources || rejected.ErrorCode == errCodeStorageExceeded) {
+			return nil, 0, fmt.Errorf("%w: publish %s: %w", ErrStorageLimit, agg, err)
+		}
 		return nil, 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
 	}
 	if ack.Duplicate {
@@ -275,6 +286,13 @@ func (s *Store) conflictAfterReload(ctx context.Context, agg Aggregate, expected
 
 // isWrongLastSeq reports JetStream's "wrong last sequence" errors (codes
 // 10071 and 10164).
+// JetStream's error codes for a message refused for want of storage
+// (nats-server's JSInsufficientResourcesErr, JSStorageResourcesExceededErr).
+const (
+	errCodeInsufficientResources jetstream.ErrorCode = 10023
+	errCodeStorageExceeded       jetstream.ErrorCode = 10047
+)
+
 func isWrongLastSeq(err error) bool {
 	var api *jetstream.APIError
 	if !errors.As(err, &api) {

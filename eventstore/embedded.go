@@ -23,6 +23,9 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 	}
 	opts.JetStream = true
 	opts.StoreDir = filepath.Join(cfg.Dir, "jetstream")
+	if cfg.MaxStore > 0 {
+		opts.JetStreamMaxStore = cfg.MaxStore
+	}
 	opts.NoSigs = true
 	opts.NoLog = true
 	if err := setListen(opts, cfg.NATSListen); err != nil {

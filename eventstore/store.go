@@ -61,6 +61,11 @@ type Config struct {
 	// often from an older block, which it must first decompress. Off by
 	// default.
 	Compress bool
+	// MaxStore is the embedded server's JetStream storage limit in bytes,
+	// counted at the messages' size before compression. Default (0):
+	// nats-server's, three quarters of the disk space free when it starts.
+	// Past it appends fail with ErrStorageLimit.
+	MaxStore int64
 	// FS is Pebble's filesystem. Default: the disk. vfs.NewMem() in tests.
 	FS vfs.FS
 	// Appliers fold each ingested group of events into their own state in

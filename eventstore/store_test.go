@@ -283,3 +283,40 @@ func TestOwnMessagesIngestedWithoutDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageLimit: past the embedded JetStream's storage limit an append
+// fails with ErrStorageLimit and records nothing; the appends before it
+// stay whole.
+func TestStorageLimit(t *testing.T) {
+	ctx := context.Background()
+	s, err := eventstore.Open(ctx, eventstore.Config{Dir: t.TempDir(), MaxStore: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	agg := eventstore.Aggregate{Kind: "station", ID: "S1", Region: "220102001001"}
+	var version uint64
+	for ; version < 1000; version++ {
+		_, err = s.Append(ctx, agg, version, eventstore.Meta{CommandID: fmt.Sprintf("cmd-%d", version)},
+			eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: storetest.Payload300})
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, eventstore.ErrStorageLimit) {
+		t.Fatalf("after %d appends into a 64 KiB limit: %v, want ErrStorageLimit", version, err)
+	}
+	if version == 0 {
+		t.Fatal("the first append already failed: the limit left no room at all")
+	}
+	if _, pos := s.Position(); pos != version {
+		t.Fatalf("log at position %d after %d appends accepted", pos, version)
+	}
+	events, err := s.ReadLog(ctx, 1, int(version)+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != int(version) || events[len(events)-1].Version != version {
+		t.Fatalf("read back %d events, want the %d accepted", len(events), version)
+	}
+}

@@ -42,6 +42,10 @@ type Config struct {
 	// with S2 (eventstore.Config.Compress): about a third of the disk, for
 	// more CPU at scale. Off by default.
 	CompressStream bool
+	// MaxStore is the embedded JetStream's storage limit in bytes
+	// (eventstore.Config.MaxStore). Default: three quarters of the disk
+	// space free at start.
+	MaxStore int64
 	// Logger for structured logs. Default: discard.
 	Logger *slog.Logger
 	// CacheSize bounds the command path's state cache.
@@ -100,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	s, err := eventstore.Open(ctx, eventstore.Config{
 		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: natsOpts, NATSListen: cfg.NATSListen,
-		ServerOptions: serverOpts, MemoryStorage: cfg.MemoryStorage, Compress: cfg.CompressStream, Logger: cfg.Logger,
+		ServerOptions: serverOpts, MemoryStorage: cfg.MemoryStorage, Compress: cfg.CompressStream, MaxStore: cfg.MaxStore, Logger: cfg.Logger,
 		Appliers: append(views.Appliers(), tree),
 	})
 	if err != nil {

@@ -161,6 +161,12 @@ func problemOf(err error) (*Problem, bool) {
 		return newProblem(classInvalid, "invalid_append", "写入无效", err.Error()), true
 	case errors.Is(err, eventstore.ErrNotFound):
 		return newProblem(classNotFound, "not_found", "未找到", "not found"), true
+	case errors.Is(err, eventstore.ErrStorageLimit):
+		p := newProblem(classNoStorage, "storage_limit",
+			"JetStream 存储已达上限（按压缩前的大小计），暂不能记录；请释放磁盘空间后重启节点，或用 --jetstream-max-store-gib 调高上限",
+			"JetStream's storage limit is reached (counted before compression): nothing can be recorded; free disk space and restart the node, or raise the limit with --jetstream-max-store-gib")
+		p.retryAfter = 60
+		return p, false
 	case errors.Is(err, app.ErrBehind):
 		p := newProblem(classNotReady, "not_caught_up", "节点尚未追上日志，无法判断该命令是否已记录；请用同一命令编号重试",
 			"the node has not caught up with the log, so it cannot tell whether this command is already recorded; retry with the same command ID")

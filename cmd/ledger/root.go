@@ -16,14 +16,15 @@ import (
 
 // globals are the flags every subcommand shares.
 type globals struct {
-	dataDir    string
-	natsURL    string
-	natsListen string
-	compress   bool
-	natsCreds  string
-	logLevel   string
-	jsonOut    bool
-	memLimit   int // MiB; 0 leaves the runtime's default (or GOMEMLIMIT)
+	dataDir     string
+	natsURL     string
+	natsListen  string
+	compress    bool
+	natsCreds   string
+	logLevel    string
+	jsonOut     bool
+	memLimit    int // MiB; 0 leaves the runtime's default (or GOMEMLIMIT)
+	maxStoreGiB int // the embedded JetStream's storage limit; 0: nats-server's default
 }
 
 // defaultMemoryLimitMiB is the soft memory limit a node runs under unless
@@ -58,6 +59,8 @@ Start with:  ledger serve          (embedded NATS and Pebble under ./data)
 	pf.StringVar(&g.natsListen, "nats-listen", "", "open the embedded NATS client port at this address (127.0.0.1 unless a host is given); off by default")
 	pf.BoolVar(&g.compress, "compress-stream", os.Getenv("LEDGER_COMPRESS_STREAM") == "1",
 		"compress the JetStream stream's full blocks with S2: about a third of the disk, more CPU at scale (env LEDGER_COMPRESS_STREAM=1)")
+	pf.IntVar(&g.maxStoreGiB, "jetstream-max-store-gib", 0,
+		"the embedded JetStream's storage limit in GiB, counted before compression (0: three quarters of the disk space free at start)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.IntVar(&g.memLimit, "memory-limit-mib", defaultMemoryLimitMiB,
 		"soft memory limit of the process in MiB (the garbage collector's target; 0 for none; GOMEMLIMIT, when set, wins)")
@@ -68,6 +71,9 @@ Start with:  ledger serve          (embedded NATS and Pebble under ./data)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if g.memLimit < 0 {
 			return usageError{errors.New("--memory-limit-mib must not be negative")}
+		}
+		if g.maxStoreGiB < 0 {
+			return usageError{errors.New("--jetstream-max-store-gib must not be negative")}
 		}
 		if g.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(int64(g.memLimit) << 20)
@@ -94,7 +100,8 @@ func (g *globals) logger() *slog.Logger {
 
 // nodeConfig is the node configuration the flags describe.
 func (g *globals) nodeConfig() node.Config {
-	cfg := node.Config{DataDir: g.dataDir, NATSURL: g.natsURL, NATSListen: g.natsListen, CompressStream: g.compress, Logger: g.logger()}
+	cfg := node.Config{DataDir: g.dataDir, NATSURL: g.natsURL, NATSListen: g.natsListen, CompressStream: g.compress,
+		MaxStore: int64(g.maxStoreGiB) << 30, Logger: g.logger()}
 	if g.natsCreds != "" {
 		cfg.NATSOptions = append(cfg.NATSOptions, natsCreds(g.natsCreds))
 	}
@@ -114,6 +121,12 @@ func (e usageError) Unwrap() error { return e.err }
 // way (see cli_api.go).
 func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "ledger:", err)
+	if errors.Is(err, eventstore.ErrStorageLimit) {
+		fmt.Fprintln(os.Stderr, "ledger: JetStream 存储已达上限（按压缩前的大小计，默认为启动时磁盘剩余空间的四分之三）。"+
+			"请释放磁盘空间后重试，或用 --jetstream-max-store-gib 调高上限。\n"+
+			"ledger: JetStream's storage limit is reached (counted before compression; by default three quarters of the disk space free at start). "+
+			"Free disk space and run again, or raise the limit with --jetstream-max-store-gib.")
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
