@@ -28,7 +28,7 @@ type sourceCheck struct {
 	heads    map[string]*aggHead
 	rng      *compact.Range
 	nodes    *nodeReader
-	leaves   bool            // compare each event's hash with Pebble's at its position
+	leaves   bool            // compare the events with the tree's leaves (the JetStream pass)
 	pend     []pendingLeaf   // leaves since the last stored node compared (leaves set)
 	badNode  *compact.NodeID // the stored node of 16 found to differ, if that was the problem
 	visit    compact.VisitFn // compares each recomputed stored-level node with the stored one
