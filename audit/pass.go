@@ -31,6 +31,7 @@ type sourceCheck struct {
 	leaves   bool            // compare the events with the tree's leaves (the JetStream pass)
 	pend     []pendingLeaf   // leaves since the last stored node compared (leaves set)
 	badNode  *compact.NodeID // the stored node of 16 found to differ, if that was the problem
+	verified uint64          // the last position of the last node of 16 found equal to the stored one
 	visit    compact.VisitFn // compares each recomputed stored-level node with the stored one
 	progress func(Progress)
 	every    uint64
@@ -155,6 +156,7 @@ func (c *sourceCheck) visitNode(id compact.NodeID, hash []byte) {
 	if ok && bytes.Equal(stored, hash) {
 		if id.Level == storedLevel {
 			c.pend = c.pend[:0] // the node's 16 leaves are the tree's
+			_, c.verified = id.Coverage()
 		}
 		return
 	}

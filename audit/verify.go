@@ -396,19 +396,22 @@ func (v *verification) checkPair(a, b Checkpoint) {
 	}
 }
 
-// localizeInPebble names the event behind a stored node of 16 that
-// Pebble's events do not give when JetStream's events do: one changed in
-// Pebble with its hash recomputed to match. The JetStream pass compares
-// its events with the tree a node at a time, so it cannot see that; this
-// compares Pebble's events under the node with JetStream's, message by
-// message (Pebble keeps each event's message sequence).
+// localizeInPebble names the event changed in Pebble, its hash
+// recomputed to match, behind a problem the Pebble pass found: a stored
+// node of 16 that Pebble's events do not give, or a hash chain broken at a
+// later event of its aggregate. The JetStream pass compares its events
+// with the tree a node at a time, so it cannot see such a change when
+// JetStream's copy is intact. The events since the last node of 16 the
+// Pebble pass matched are compared with JetStream's, message by message
+// (Pebble keeps each event's message sequence); an earlier one that
+// differs, or the one under a node that differs, becomes the problem.
 func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*sourceCheck) {
 	pc, jc := checks[SourcePebble], checks[SourceJetStream]
-	if pc == nil || jc == nil || pc.badNode == nil {
+	if pc == nil || jc == nil || pc.problem == nil {
 		return
 	}
-	begin, end := pc.badNode.Coverage() // positions begin+1 to end
-	if jc.count < end || jc.problem != nil && jc.problem.Position <= end {
+	begin, end := pc.verified, pc.problem.Position // positions begin+1 to end
+	if end <= begin || jc.count < end || jc.problem != nil && jc.problem.Position <= end {
 		return // JetStream's copy is no better there
 	}
 	stream, err := v.opts.JetStream.Stream(ctx, v.opts.Stream)
@@ -458,6 +461,9 @@ func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*
 			return
 		}
 		if e := &events[i]; pos > begin && !bytes.Equal(e.Hash[:], hash) {
+			if pos == end && pc.badNode == nil {
+				return // the problem found is at this event already
+			}
 			pc.backTo(pos)
 			pc.problem = &Problem{Position: pos, Aggregate: e.AggregateKind + "/" + e.AggregateID, Source: SourcePebble,
 				What: fmt.Sprintf("event hash %x differs from JetStream's event at this position, %x, which the stored tree agrees with (event changed in Pebble, its hash recomputed)", hash, e.Hash[:])}

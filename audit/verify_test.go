@@ -434,3 +434,40 @@ func resealEvent(t *testing.T, db *pebble.DB, pos uint64) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyNamesEveryResealedPosition changes each event of the log in
+// Pebble in turn, with a hash that matches its new contents, and checks
+// that verify names exactly that position: under the stored node of 16 by
+// comparing Pebble's events with JetStream's, after it (the last tile) by
+// the JetStream pass's leaf comparison.
+func TestVerifyNamesEveryResealedPosition(t *testing.T) {
+	l := newVerifyLog(t)
+	db := l.store.DB()
+	for pos := uint64(1); pos <= 30; pos++ {
+		v, closer, err := db.Get(eventKey(pos))
+		if err != nil {
+			t.Fatal(err)
+		}
+		original := bytes.Clone(v)
+		closer.Close()
+		resealEvent(t, db, pos)
+		r := l.verify(t, VerifyOptions{})
+		if pos <= 16 {
+			wantBad(t, r, SourcePebble, pos, "differs from JetStream's event at this position")
+			if r.Pebble.Events != pos-1 {
+				t.Errorf("position %d: pebble events checked before the problem = %d", pos, r.Pebble.Events)
+			}
+		} else {
+			wantBad(t, r, SourceJetStream, pos, "differs from the one the tree recorded")
+			if r.JetStream.Events != pos-1 {
+				t.Errorf("position %d: jetstream events checked before the problem = %d", pos, r.JetStream.Events)
+			}
+		}
+		if err := db.Set(eventKey(pos), original, pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := l.verify(t, VerifyOptions{}); !r.Intact {
+		t.Fatalf("restored log reported bad: %v", r.Problems)
+	}
+}
