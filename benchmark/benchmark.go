@@ -118,10 +118,46 @@ type Report struct {
 	AuditVerify          Throughput `json:"audit_verify"`           // both copies, concurrently
 	AuditIntact          bool       `json:"audit_intact"`
 
-	PeakRSSBytes int64    `json:"peak_rss_bytes"`
-	RatioToAsync float64  `json:"ledger_n_to_async_ratio"`
-	ElapsedS     float64  `json:"elapsed_s"`
-	Notes        []string `json:"notes,omitempty"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	RatioToAsync float64 `json:"ledger_n_to_async_ratio"`
+	ElapsedS     float64 `json:"elapsed_s"`
+	// Targets compares the run with the design's targets for the ledger
+	// on a 2-core machine.
+	Targets []Target `json:"targets"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// Target is one of the design's targets and how this run compares with
+// it. Want is the bound; AtMost says whether the measure must stay at or
+// below it (a latency, memory) rather than reach it (a rate).
+type Target struct {
+	Name     string  `json:"name"`
+	Measured float64 `json:"measured"`
+	Want     float64 `json:"want"`
+	AtMost   bool    `json:"at_most,omitempty"`
+	Met      bool    `json:"met"`
+}
+
+// targets compares r with the targets the benchmark can measure: the
+// ledger's throughput with the recorders against half of JetStream's
+// asynchronous publish, their p99, the rebuild of the read models, audit
+// verify, and peak resident memory.
+func (r *Report) targets() []Target {
+	ts := []Target{
+		{Name: "ledger_n_to_async_ratio", Measured: r.RatioToAsync, Want: 0.5},
+		{Name: "ledger_n_recorders_p99_ms", Measured: r.LedgerN.P99ms, Want: 20, AtMost: true},
+		{Name: "rebuild_read_models_per_s", Measured: r.RebuildReadModels.PerS, Want: 500_000},
+		{Name: "audit_verify_per_s", Measured: r.AuditVerify.PerS, Want: 1_000_000},
+		{Name: "peak_rss_bytes", Measured: float64(r.PeakRSSBytes), Want: 1 << 30, AtMost: true},
+	}
+	for i := range ts {
+		t := &ts[i]
+		t.Met = t.Measured >= t.Want
+		if t.AtMost {
+			t.Met = t.Measured > 0 && t.Measured <= t.Want
+		}
+	}
+	return ts
 }
 
 // Throughput is one measured part.
@@ -176,6 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.RatioToAsync = rep.LedgerN.PerS / rep.AsyncPublish.PerS
 	}
 	rep.ElapsedS = time.Since(start).Seconds()
+	rep.Targets = rep.targets()
 	return rep, nil
 }
 

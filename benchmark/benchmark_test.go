@@ -42,6 +42,17 @@ func TestRunTurnoutQueries(t *testing.T) {
 	if rep.TurnoutQueryMaxms <= 0 || rep.TurnoutQueryP50ms > rep.TurnoutQueryP99ms || rep.TurnoutQueryP99ms > rep.TurnoutQueryMaxms {
 		t.Errorf("turnout latencies p50 %v, p99 %v, max %v ms: not ordered", rep.TurnoutQueryP50ms, rep.TurnoutQueryP99ms, rep.TurnoutQueryMaxms)
 	}
+	if len(rep.Targets) != 5 {
+		t.Fatalf("targets %+v, want the five the benchmark measures", rep.Targets)
+	}
+	for _, tg := range rep.Targets {
+		if tg.Name == "peak_rss_bytes" && (tg.Measured != float64(rep.PeakRSSBytes) || tg.Met != (rep.PeakRSSBytes > 0 && rep.PeakRSSBytes <= 1<<30)) {
+			t.Errorf("memory target %+v for a peak of %d bytes", tg, rep.PeakRSSBytes)
+		}
+		if tg.Name == "ledger_n_to_async_ratio" && (tg.Measured != rep.RatioToAsync || tg.Met != (rep.RatioToAsync >= 0.5)) {
+			t.Errorf("ratio target %+v for a ratio of %v", tg, rep.RatioToAsync)
+		}
+	}
 	out, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +62,7 @@ func TestRunTurnoutQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"turnout_queries", "turnout_query_p50_ms", "turnout_query_p99_ms", "turnout_query_max_ms",
-		"turnout_query_regions", "ledger_n_recorders", "ledger_n_recorders_batched", "ingest_lag_max_msgs", "projection_lag_max_events"} {
+		"turnout_query_regions", "ledger_n_recorders", "ledger_n_recorders_batched", "ingest_lag_max_msgs", "projection_lag_max_events", "targets"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("JSON report has no %q: %s", k, out)
 		}

@@ -124,10 +124,29 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 		strings.Join(r.TurnoutQueryRegions, ", "), r.TurnoutQueries, r.TurnoutQueryP50ms, r.TurnoutQueryP99ms, r.TurnoutQueryMaxms)
 	fmt.Fprintf(w, "audit intact: %v; peak resident memory: %.0f MiB; ledger/async ratio: %.3f; total %.1f s\n",
 		r.AuditIntact, float64(r.PeakRSSBytes)/(1<<20), r.RatioToAsync, r.ElapsedS)
+	fmt.Fprintln(w, "\ntargets for a 2-core machine, at this run's size (ledger demo --scale 1, then ledger rebuild and ledger audit verify, measure a province):")
+	for _, t := range r.Targets {
+		verdict, cmp := "not met", ">="
+		if t.Met {
+			verdict = "met"
+		}
+		if t.AtMost {
+			cmp = "<="
+		}
+		fmt.Fprintf(w, "  %-26s %12s  want %s %-10s %s\n", t.Name, num(t.Measured), cmp, num(t.Want), verdict)
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
 	return nil
+}
+
+// num prints a rate or a size without decimals and a ratio or a latency with three.
+func num(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
 }
 
 func ms(v float64) string {
