@@ -239,7 +239,7 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 		if isWrongLastSeq(err) {
 			return nil, 0, s.conflictAfterReload(ctx, agg, expected)
 		}
-		if rejected != nil && (rejected.ErrorCode == errCodeInsufficientResources || rejected.ErrorCode == errCodeStorageExceeded) {
+		if isStorageLimit(err) {
 			return nil, 0, fmt.Errorf("%w: publish %s: %w", ErrStorageLimit, agg, err)
 		}
 		return nil, 0, fmt.Errorf("eventstore: publish %s: %w", agg, err)
@@ -286,19 +286,23 @@ func (s *Store) conflictAfterReload(ctx context.Context, agg Aggregate, expected
 
 // isWrongLastSeq reports JetStream's "wrong last sequence" errors (codes
 // 10071 and 10164).
-// JetStream's error codes for a message refused for want of storage
-// (nats-server's JSInsufficientResourcesErr, JSStorageResourcesExceededErr).
-const (
-	errCodeInsufficientResources jetstream.ErrorCode = 10023
-	errCodeStorageExceeded       jetstream.ErrorCode = 10047
-)
-
 func isWrongLastSeq(err error) bool {
 	var api *jetstream.APIError
 	if !errors.As(err, &api) {
 		return false
 	}
 	return api.ErrorCode == 10071 || api.ErrorCode == 10164
+}
+
+// isStorageLimit reports JetStream's refusals for want of storage (codes
+// 10023 and 10047: nats-server's JSInsufficientResourcesErr and
+// JSStorageResourcesExceededErr).
+func isStorageLimit(err error) bool {
+	var api *jetstream.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	return api.ErrorCode == 10023 || api.ErrorCode == 10047
 }
 
 // seal builds the envelopes of a command that follows head h.

@@ -87,8 +87,8 @@ type Config struct {
 	// stream, this node's own included. Otherwise, once it has caught up,
 	// ingest takes this node's own messages from their acknowledgements
 	// and reads from the stream only what they skip over (see
-	// Store.ingestOwn). Default: true with NATSURL, false with the
-	// embedded server.
+	// Store.ingestOwn). Always true with NATSURL; with the embedded
+	// server, false unless set.
 	SharedStream bool
 }
 
