@@ -30,7 +30,7 @@ type sourceCheck struct {
 	nodes    *nodeReader
 	leaves   bool            // compare the events with the tree's leaves (the JetStream pass)
 	pend     []pendingLeaf   // leaves since the last stored node compared (leaves set)
-	badNode  *compact.NodeID // the stored node of 16 found to differ, if that was the problem
+	badNode  bool            // the problem is a stored node of 16 that differs
 	verified uint64          // the last position of the last node of 16 found equal to the stored one
 	visit    compact.VisitFn // compares each recomputed stored-level node with the stored one
 	progress func(Progress)
@@ -165,7 +165,7 @@ func (c *sourceCheck) visitNode(id compact.NodeID, hash []byte) {
 	}
 	begin, end := id.Coverage()
 	if id.Level == storedLevel {
-		c.badNode = &id
+		c.badNode = true
 	}
 	what := "differs from"
 	if !ok {

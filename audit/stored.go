@@ -25,6 +25,10 @@ func eventKey(pos uint64) []byte {
 	return k
 }
 
+// storedSeq returns the JetStream message sequence a stored event's value
+// ends with (the caller checked that it holds a trailer).
+func storedSeq(v []byte) uint64 { return binary.BigEndian.Uint64(v[len(v)-8:]) }
+
 // splitStored splits a stored event's value into its canonical encoding
 // and its hash; ok is false when it is too short to hold them.
 func splitStored(v []byte) (body, hash []byte, ok bool) {
@@ -46,7 +50,7 @@ func decodeStoredEvent(key, v []byte) (eventstore.Envelope, error) {
 		return e, err
 	}
 	copy(e.Hash[:], hash)
-	e.Seq = binary.BigEndian.Uint64(v[len(v)-8:])
+	e.Seq = storedSeq(v)
 	e.Position = binary.BigEndian.Uint64(key[1:])
 	if sha256.Sum256(body) != e.Hash {
 		return e, errors.New("audit: stored hash does not match contents")

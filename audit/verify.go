@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -428,7 +427,7 @@ func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*
 		if !ok {
 			return 0, nil, false
 		}
-		return binary.BigEndian.Uint64(val[len(val)-8:]), bytes.Clone(hash), true
+		return storedSeq(val), bytes.Clone(hash), true
 	}
 	// The message holding position begin+1 may start before it.
 	first := begin + 1
@@ -461,7 +460,7 @@ func (v *verification) localizeInPebble(ctx context.Context, checks map[string]*
 			return
 		}
 		if e := &events[i]; pos > begin && !bytes.Equal(e.Hash[:], hash) {
-			if pos == end && pc.badNode == nil {
+			if pos == end && !pc.badNode {
 				return // the problem found is at this event already
 			}
 			pc.backTo(pos)
