@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -34,6 +35,18 @@ const (
 	gapTicks  = 2
 	idleTicks = 50
 )
+
+// onAck hands ingest this node's command as soon as JetStream
+// acknowledges it. It runs on the client's goroutine that reads the
+// acknowledgements, in the order JetStream stored the messages, before
+// the publisher's goroutine wakes: ingest never waits for a sequence
+// whose publisher the scheduler has not run yet.
+func (s *Store) onAck(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
+	if ack.Duplicate {
+		return
+	}
+	s.feedOwn(m.Header.Get(nats.MsgIdHdr), ack.Sequence)
+}
 
 // feedOwn hands ingest the events of this node's command, which JetStream
 // acknowledged at seq, unless ingest has already read them from the

@@ -269,7 +269,7 @@ func (s *Store) connect() error {
 		return fmt.Errorf("eventstore: connect to NATS: %w", err)
 	}
 	s.nc = nc
-	s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
+	s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384), jetstream.WithPublishAsyncAckHandler(s.onAck))
 	return err
 }
 
