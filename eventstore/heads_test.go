@@ -34,7 +34,7 @@ func TestWriteEventFindsUncachedHeads(t *testing.T) {
 	}
 	write := func(b *pebble.Batch, e Envelope) error {
 		s.chain.Delete(e.Aggregate().String()) // as if evicted
-		_, err := s.writeEvent(b, &e, nil)
+		_, err := s.writeEvent(b, b, &e, nil)
 		return err
 	}
 

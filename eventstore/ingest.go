@@ -208,6 +208,14 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 
 // applyGroup writes one group of messages, their indexes, the Appliers'
 // changes and the checkpoint in one Pebble batch.
+//
+// The batch holds its keys family by family: the events by position,
+// then the event IDs, then the commands, then the index entries, then
+// what the Appliers write. Pebble inserts a batch's keys into its memtable one by
+// one, and each insert starts its search from where the previous one
+// landed: the next position, or the next event ID (a ULID, minted in
+// time order), lands right after the previous one, while a key of
+// another family sends the search back to the top of the memtable.
 func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
 	b := s.db.NewBatchWithSize(s.batchSize) // sized as the last group's: growing a batch of megabytes copies it
@@ -215,6 +223,10 @@ func (s *Store) applyGroup(group []decoded) error {
 	defer func() { s.batchSize = min(b.Len(), maxBatchSize) }()
 	clear(s.group)
 	s.runs.reset() // of a batch that failed
+	idx := s.idx   // the index entries, added to b after the event IDs and commands
+	idx.Reset()
+	cmds := s.cmds[:0]
+	defer func() { s.cmds = reuse(cmds, maxGroup) }()
 	all := s.all[:0]
 	defer func() { s.all = reuse(all, maxKeptEvents) }()
 	buf := make([]byte, 0, 1024)
@@ -237,21 +249,28 @@ func (s *Store) applyGroup(group []decoded) error {
 			cp.Position++
 			events[i].Position = cp.Position
 			var err error
-			if buf, err = s.writeEvent(b, &events[i], buf[:0]); err != nil {
+			if buf, err = s.writeEvent(b, idx, &events[i], buf[:0]); err != nil {
 				return err
 			}
 		}
 		ref := msgRef{Seq: seq, First: cp.Position - uint64(len(events)) + 1, Count: uint32(len(events))}
 		s.recent[seq%uint64(len(s.recent))].Store(&ref)
 		if len(events) > 0 {
-			if err := b.Set(commandKey(events[0].CommandID), ref.encode(), nil); err != nil {
-				return err
-			}
+			cmds = append(cmds, command{events[0].CommandID, ref})
 		}
 		cp.Seq = seq
 		all = append(all, events...)
 	}
-	s.runs.flush(b)
+	for i := range all {
+		_ = b.Set(eventIDKey(all[i].EventID), u64key(0, all[i].Position)[1:], nil) // a batch's Set fails only when closed
+	}
+	for _, c := range cmds {
+		_ = b.Set(commandKey(c.id), c.ref.encode(), nil)
+	}
+	s.runs.flush(idx)
+	if err := b.Apply(idx, nil); err != nil {
+		return err
+	}
 	for _, a := range s.cfg.Appliers {
 		runtime.Gosched()
 		if err := a.Apply(b, all); err != nil {
@@ -270,6 +289,12 @@ func (s *Store) applyGroup(group []decoded) error {
 	return nil
 }
 
+// command is where one ingested command's events landed.
+type command struct {
+	id  string
+	ref msgRef
+}
+
 // maxBatchSize bounds the size ingest gives a new Pebble batch from the
 // last one.
 const maxBatchSize = 64 << 20
@@ -281,7 +306,7 @@ const maxKeptEvents = 1 << 14
 
 // reuse returns all emptied for the next batch, without keeping the
 // events' payloads and strings alive, or nil when it is too large to keep.
-func reuse(all []Envelope, limit int) []Envelope {
+func reuse[T any](all []T, limit int) []T {
 	if cap(all) > limit {
 		return nil
 	}
@@ -290,12 +315,13 @@ func reuse(all []Envelope, limit int) []Envelope {
 }
 
 // writeEvent checks that e follows its aggregate's hash chain, then adds it
-// and its index entries to b. An event that breaks the chain (a forged or
-// reordered message in the log of record) stops ingest: nothing after it
-// is applied, and the error names its position. Its own hash was checked
+// to b and its aggregate, region and actor index entries to idx. An event
+// that breaks the chain (a forged or reordered message in the log of
+// record) stops ingest: nothing after it is applied, and the error names
+// its position. Its own hash was checked
 // when its message was decoded, so ingest is where both checks of every
 // event happen, once (the Merkle tree's applier relies on them).
-func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, error) {
+func (s *Store) writeEvent(b, idx *pebble.Batch, e *Envelope, buf []byte) ([]byte, error) {
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
 	if !ok {
@@ -318,8 +344,7 @@ func (s *Store) writeEvent(b *pebble.Batch, e *Envelope, buf []byte) ([]byte, er
 	h := head{Version: e.Version, Seq: e.Seq, Position: e.Position, Hash: e.Hash, Region: e.Region}
 	s.chain.Put(key, h)
 	s.group[key] = h // the cache may evict it before the batch commits
-	s.runs.add(b, e, key)
-	_ = b.Set(eventIDKey(e.EventID), u64key(0, e.Position)[1:], nil)
+	s.runs.add(idx, e, key)
 	return buf, nil
 }
 

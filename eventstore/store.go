@@ -165,6 +165,8 @@ type Store struct {
 	chain     *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	group     map[string]head                 // ingest side: heads written in the batch being built
 	runs      indexRuns                       // ingest side: index entries of the batch being built
+	idx       *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
+	cmds      []command                       // ingest side: the batch's commands
 	all       []Envelope                      // ingest side: the events of the batch being built
 	batchSize int                             // ingest side: the size of the last Pebble batch
 	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
@@ -319,6 +321,7 @@ func (s *Store) openPebble() error {
 		return fmt.Errorf("eventstore: open pebble: %w", err)
 	}
 	s.db = db
+	s.idx = db.NewBatch()
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cockroachdb/pebble/v2"
@@ -113,9 +115,13 @@ func (c *cache) markDirty(cl *cell) {
 	}
 }
 
-// flush writes every dirty cell into b. buf is scratch space; it returns it
-// for reuse.
+// flush writes every dirty cell into b, in key order: Pebble inserts a
+// batch's keys into its memtable one by one, each search starting from
+// where the previous key landed, so neighbours (the counters of one
+// election, of one region and those above it) cost one search, not one
+// each. buf is scratch space; it returns it for reuse.
 func (c *cache) flush(b *pebble.Batch, buf []byte) ([]byte, error) {
+	slices.SortFunc(c.dirty, func(x, y *cell) int { return strings.Compare(x.key, y.key) })
 	for _, cl := range c.dirty {
 		buf = buf[:0]
 		if cl.isVec {
