@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func benchAppend(b *testing.B, writers int) {
 	}
 	defer s.Close()
 	var lat latencies
+	var acked, durable atomic.Int64 // time from submit to JetStream's ack, and from there to durable
 	cpu0 := storetest.CPUTime()
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -32,23 +34,38 @@ func benchAppend(b *testing.B, writers int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ctx := context.Background()
 			agg := eventstore.Aggregate{Kind: "station", ID: fmt.Sprintf("B%d", w), Region: "220102001001"}
 			for i := range per {
+				// Append is Submit then Wait; timed apart, they show
+				// where a command's latency goes.
 				start := time.Now()
-				_, err := s.Append(context.Background(), agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
+				p, err := s.Submit(ctx, agg, uint64(i), eventstore.Meta{CommandID: ulid.Make().String()},
 					eventstore.EventData{Type: "station.voter_checked_in", SchemaVersion: 1, Payload: storetest.Payload300})
 				if err != nil {
 					b.Error(err)
 					return
 				}
+				ack := time.Now()
+				if _, err := p.Wait(ctx); err != nil {
+					b.Error(err)
+					return
+				}
 				lat.add(time.Since(start))
+				acked.Add(int64(ack.Sub(start)))
+				durable.Add(int64(time.Since(ack)))
 			}
 		}()
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64(per*writers)/b.Elapsed().Seconds(), "events/s")
+	n := float64(per * writers)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(lat.quantile(0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(acked.Load())/n/1e6, "ack-ms")
+	b.ReportMetric(float64(durable.Load())/n/1e6, "durable-ms")
+	st := s.Stats()
+	b.ReportMetric(float64(st.SyncNanos.Load())/float64(max(st.Syncs.Load(), 1))/1e6, "fsync-ms")
 	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
 	b.ReportMetric(storetest.PeakRSSMiB(), "peak-rss-MiB")
 	reportGroups(b, s)

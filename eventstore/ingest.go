@@ -197,10 +197,12 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 		if cp.Seq <= s.durable.get().Seq {
 			continue
 		}
+		start := time.Now()
 		if err := s.db.LogData(nil, pebble.Sync); err != nil {
 			s.fail(fmt.Errorf("eventstore: fsync: %w", err))
 			return
 		}
+		s.stats.SyncNanos.Add(uint64(time.Since(start)))
 		s.stats.Syncs.Add(1)
 		s.durable.set(cp)
 	}

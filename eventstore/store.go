@@ -196,6 +196,7 @@ type Stats struct {
 	Ingested    atomic.Uint64 // events ingested
 	Batches     atomic.Uint64 // ingest batches committed
 	Syncs       atomic.Uint64 // fsyncs by the syncer
+	SyncNanos   atomic.Uint64 // time the syncer's fsyncs took, in nanoseconds
 	ChainBreaks atomic.Uint64 // events whose previous hash or version did not follow their aggregate's head
 	BadMessages atomic.Uint64 // stream messages that did not decode
 	// Undecoded counts events ingest took from this store's own

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,9 +121,16 @@ func TestOpsRoutes(t *testing.T) {
 	}
 	r := e.do(http.MethodGet, "/metrics", "", nil)
 	for _, m := range []string{"ledger_ingest_lag_messages", "ledger_projection_lag_events", "ledger_checkpoint_age_seconds", "ledger_events_appended_total",
-		"ledger_stream_messages_republished_total", "ledger_stream_messages_undecodable_total", "ledger_chain_breaks_total"} {
+		"ledger_stream_messages_republished_total", "ledger_stream_messages_undecodable_total", "ledger_chain_breaks_total",
+		"ledger_pebble_fsyncs_total", "ledger_pebble_fsync_seconds_total"} {
 		if !strings.Contains(string(r.Body), m) {
 			t.Errorf("metric %s missing", m)
+		}
+	}
+	// The check-in was made durable by at least one fsync, which took time.
+	for _, m := range []string{"ledger_pebble_fsyncs_total", "ledger_pebble_fsync_seconds_total"} {
+		if v := metricValue(t, string(r.Body), m); v <= 0 {
+			t.Errorf("%s = %v after a durable check-in, want > 0", m, v)
 		}
 	}
 }
@@ -209,4 +217,20 @@ func TestStreams(t *testing.T) {
 	if len(resumed) != 1 || resumed[0]["id"] != evs[2]["id"] {
 		t.Fatalf("resume after %s: %v", evs[1]["id"], resumed)
 	}
+}
+
+// metricValue returns the value of an unlabelled metric in a /metrics body.
+func metricValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(body) {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("metric %s missing", name)
+	return 0
 }
