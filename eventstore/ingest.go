@@ -213,11 +213,11 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 //
 // The batch holds its keys family by family: the events by position,
 // then the event IDs, then the commands, then the index entries, then
-// what the Appliers write. Pebble inserts a batch's keys into its memtable one by
-// one, and each insert starts its search from where the previous one
-// landed: the next position, or the next event ID (a ULID, minted in
-// time order), lands right after the previous one, while a key of
-// another family sends the search back to the top of the memtable.
+// what the Appliers write. Pebble inserts a batch's keys into its
+// memtable one by one, and each insert starts its search from where the
+// previous one landed: the next position, or the next event ID (a ULID,
+// minted in time order), lands right after the previous one, while a key
+// of another family sends the search back to the top of the memtable.
 func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
 	b := s.db.NewBatchWithSize(s.batchSize) // sized as the last group's: growing a batch of megabytes copies it
@@ -320,9 +320,9 @@ func reuse[T any](all []T, limit int) []T {
 // to b and its aggregate, region and actor index entries to idx. An event
 // that breaks the chain (a forged or reordered message in the log of
 // record) stops ingest: nothing after it is applied, and the error names
-// its position. Its own hash was checked
-// when its message was decoded, so ingest is where both checks of every
-// event happen, once (the Merkle tree's applier relies on them).
+// its position. Its own hash was checked when its message was decoded, so
+// ingest is where both checks of every event happen, once (the Merkle
+// tree's applier relies on them).
 func (s *Store) writeEvent(b, idx *pebble.Batch, e *Envelope, buf []byte) ([]byte, error) {
 	key := e.Aggregate().String()
 	prev, ok := s.chain.Get(key)
