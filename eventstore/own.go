@@ -83,6 +83,7 @@ func (s *Store) ingestOwn(ctx context.Context, msgs <-chan decoded, kick chan<- 
 		}
 		if acked {
 			s.stats.Undecoded.Add(uint64(len(d.events)))
+			s.stats.FromAcks.Add(uint64(len(d.events)))
 		}
 		pending[d.seq] = d
 	}

@@ -202,6 +202,9 @@ type Stats struct {
 	// Undecoded counts events ingest took from this store's own
 	// publishes, delivered back unchanged, instead of decoding them.
 	Undecoded atomic.Uint64
+	// FromAcks counts the events of those that ingest took from their
+	// acknowledgements without reading the stream.
+	FromAcks atomic.Uint64
 	// Republished counts stream messages that repair put back from
 	// Pebble's log at their positions, after the stream lost its tail (a
 	// power loss, or its store files cut short): the history is whole
