@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -283,25 +284,19 @@ func (s *Store) conflictAfterReload(ctx context.Context, agg Aggregate, expected
 	return &ConflictError{Aggregate: agg, Expected: expected, Current: h.Version}
 }
 
-// isWrongLastSeq reports JetStream's "wrong last sequence" errors (codes
-// 10071 and 10164).
-func isWrongLastSeq(err error) bool {
-	var api *jetstream.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	return api.ErrorCode == 10071 || api.ErrorCode == 10164
-}
+// isWrongLastSeq reports JetStream's "wrong last sequence" errors.
+func isWrongLastSeq(err error) bool { return hasAPICode(err, 10071, 10164) }
 
-// isStorageLimit reports JetStream's refusals for want of storage (codes
-// 10023 and 10047: nats-server's JSInsufficientResourcesErr and
+// isStorageLimit reports JetStream's refusals for want of storage
+// (nats-server's JSInsufficientResourcesErr and
 // JSStorageResourcesExceededErr).
-func isStorageLimit(err error) bool {
+func isStorageLimit(err error) bool { return hasAPICode(err, 10023, 10047) }
+
+// hasAPICode reports whether err is a JetStream API error with one of the
+// given error codes.
+func hasAPICode(err error, codes ...jetstream.ErrorCode) bool {
 	var api *jetstream.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	return api.ErrorCode == 10023 || api.ErrorCode == 10047
+	return errors.As(err, &api) && slices.Contains(codes, api.ErrorCode)
 }
 
 // seal builds the envelopes of a command that follows head h.

@@ -66,7 +66,7 @@ func benchAppend(b *testing.B, writers int) {
 	b.ReportMetric(float64(durable.Load())/n/1e6, "durable-ms")
 	st := s.Stats()
 	b.ReportMetric(float64(st.SyncNanos.Load())/float64(max(st.Syncs.Load(), 1))/1e6, "fsync-ms")
-	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(per*writers), "cpu-µs/event")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/n, "cpu-µs/event")
 	b.ReportMetric(storetest.PeakRSSMiB(), "peak-rss-MiB")
 	reportGroups(b, s)
 }

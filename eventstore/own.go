@@ -38,9 +38,9 @@ const (
 
 // onAck hands ingest this node's command as soon as JetStream
 // acknowledges it. It runs on the client's goroutine that reads the
-// acknowledgements, in the order JetStream stored the messages, before
-// the publisher's goroutine wakes: ingest never waits for a sequence
-// whose publisher the scheduler has not run yet.
+// acknowledgements, in the order JetStream stored the messages, whether
+// or not the publisher's goroutine has run since: ingest never waits for
+// a sequence whose publisher the scheduler has not run yet.
 func (s *Store) onAck(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
 	if ack.Duplicate {
 		return

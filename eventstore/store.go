@@ -367,6 +367,10 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeAll() {
+	if s.idx != nil {
+		_ = s.idx.Close()
+		s.idx = nil
+	}
 	if s.db != nil {
 		_ = s.db.Close()
 		s.db = nil
