@@ -296,22 +296,6 @@ func (w *writer) add(key []byte, width, col, col2 int, d int64) {
 	w.c.markDirty(cl)
 }
 
-// addVec adds ds column by column to the counters at key.
-func (w *writer) addVec(key []byte, ds []int64) {
-	cl, err := w.c.load(w.r, key, true)
-	if err != nil {
-		w.fail(err)
-		return
-	}
-	if len(cl.vec) < len(ds) {
-		cl.vec = append(cl.vec, make([]int64, len(ds)-len(cl.vec))...)
-	}
-	for i, d := range ds {
-		cl.vec[i] += d
-	}
-	w.c.markDirty(cl)
-}
-
 // blob returns the blob at key (nil when absent). The caller must not
 // modify it.
 func (w *writer) blob(key []byte) []byte {

@@ -16,8 +16,6 @@ import (
 	"ledger/domain"
 )
 
-const outVillage = "330102001001" // outside scope "2201"
-
 // principal is one caller of the matrix.
 type principal struct {
 	name  string

@@ -235,7 +235,7 @@ func auditReplayCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, id, ok := strings.Cut(args[0], "/")
 			if !ok {
-				return usageError{fmt.Errorf("name the aggregate as KIND/ID, e.g. election/01J...")}
+				return usageError{errors.New("name the aggregate as KIND/ID, for example election/01J")}
 			}
 			moment, err := parseAt(at)
 			if err != nil {
