@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
@@ -85,15 +86,21 @@ func BenchmarkAppend1(b *testing.B) { benchAppend(b, 1) }
 // BenchmarkAppend64 appends from 64 concurrent writers, one aggregate each.
 func BenchmarkAppend64(b *testing.B) { benchAppend(b, 64) }
 
-// BenchmarkIngest measures ingest alone: a stream of b.N messages is
-// published first, then a fresh Pebble copy ingests it.
-func BenchmarkIngest(b *testing.B) {
+// BenchmarkIngest measures ingest alone: a stream of b.N one-event
+// messages is published first, then a fresh Pebble copy ingests it.
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 1) }
+
+// BenchmarkIngestBatched is BenchmarkIngest with 50 events a message, as
+// polling stations upload check-ins (and as `ledger demo` records).
+func BenchmarkIngestBatched(b *testing.B) { benchIngest(b, 50) }
+
+func benchIngest(b *testing.B, per int) {
 	dir := b.TempDir()
 	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	storetest.Fill(b, s, b.N)
+	storetest.FillBatched(b, s, b.N, per)
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -115,6 +122,52 @@ func BenchmarkIngest(b *testing.B) {
 	if err := s.WaitFor(context.Background(), uint64(b.N)); err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+}
+
+// BenchmarkReplayStream is ingest's ceiling on this machine: the same
+// stream as BenchmarkIngest's, read by the same ordered consumer with the
+// same pull settings, each message decoded into its events and nothing
+// written. What BenchmarkIngest adds beyond it is Pebble's.
+func BenchmarkReplayStream(b *testing.B) {
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Fill(b, s, b.N)
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu0 := storetest.CPUTime()
+	cons, err := s.JetStream().OrderedConsumer(ctx, s.StreamName(),
+		jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.SubjectPrefix() + ".>"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var events atomic.Int64
+	done := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		meta, err := m.Metadata()
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		evs, err := eventstore.DecodeMessage(m.Headers(), m.Data(), meta.Sequence.Stream)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		if events.Add(int64(len(evs))) == int64(b.N) {
+			close(done)
+		}
+	}, jetstream.PullMaxBytes(eventstore.PullBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Stop()
+	<-done
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64((storetest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")

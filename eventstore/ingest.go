@@ -220,9 +220,8 @@ func (s *Store) syncLoop(ctx context.Context, kick <-chan struct{}) {
 // of another family sends the search back to the top of the memtable.
 func (s *Store) applyGroup(group []decoded) error {
 	cp := s.applied.get()
-	b := s.db.NewBatchWithSize(s.batchSize) // sized as the last group's: growing a batch of megabytes copies it
-	defer b.Close()
-	defer func() { s.batchSize = min(b.Len(), maxBatchSize) }()
+	b := s.batch
+	b.Reset()
 	clear(s.group)
 	s.runs.reset() // of a batch that failed
 	idx := s.idx   // the index entries, added to b after the event IDs and commands
@@ -297,9 +296,19 @@ type command struct {
 	ref msgRef
 }
 
-// maxBatchSize bounds the size ingest gives a new Pebble batch from the
-// last one.
-const maxBatchSize = 64 << 20
+// Ingest builds each group's Pebble batch, and its index entries, in two
+// batches it keeps from group to group, with their buffers: a new batch of
+// megabytes, grown by doubling, was copied and cleared as it grew, and
+// then left to the collector. A buffer above retainedBatch (a rebuild's
+// largest groups) is still dropped at the next group.
+const (
+	initialBatch  = 1 << 20
+	retainedBatch = 16 << 20
+)
+
+func newIngestBatch(db *pebble.DB) *pebble.Batch {
+	return db.NewBatch(pebble.WithInitialSizeBytes(initialBatch), pebble.WithMaxRetainedSizeBytes(retainedBatch))
+}
 
 // maxKeptEvents bounds the array of events ingest keeps from one batch
 // for the next (about 6 MB): a rebuild's batches can hold a hundred times

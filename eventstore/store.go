@@ -165,10 +165,10 @@ type Store struct {
 	chain     *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
 	group     map[string]head                 // ingest side: heads written in the batch being built
 	runs      indexRuns                       // ingest side: index entries of the batch being built
+	batch     *pebble.Batch                   // ingest side: the batch being built, reused from group to group
 	idx       *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
 	cmds      []command                       // ingest side: the batch's commands
 	all       []Envelope                      // ingest side: the events of the batch being built
-	batchSize int                             // ingest side: the size of the last Pebble batch
 	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
 	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
 	own       atomic.Bool                     // ingest takes this node's messages from their acknowledgements
@@ -335,7 +335,7 @@ func (s *Store) openPebble() error {
 		return fmt.Errorf("eventstore: open pebble: %w", err)
 	}
 	s.db = db
-	s.idx = db.NewBatch()
+	s.batch, s.idx = newIngestBatch(db), newIngestBatch(db)
 	return nil
 }
 
@@ -368,8 +368,9 @@ func (s *Store) Close() error {
 
 func (s *Store) closeAll() {
 	if s.idx != nil {
+		_ = s.batch.Close()
 		_ = s.idx.Close()
-		s.idx = nil
+		s.batch, s.idx = nil, nil
 	}
 	if s.db != nil {
 		_ = s.db.Close()
