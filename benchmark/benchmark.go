@@ -116,7 +116,10 @@ type Report struct {
 	RebuildFromJetStream Throughput `json:"rebuild_from_jetstream"` // ingest + Merkle tree into an empty Pebble
 	RebuildReadModels    Throughput `json:"rebuild_read_models"`    // projections.Rebuild from Pebble's log
 	AuditVerify          Throughput `json:"audit_verify"`           // both copies, concurrently
-	AuditIntact          bool       `json:"audit_intact"`
+	// AuditReadCopies reads both copies as verify does and checks nothing
+	// (audit.ReadCopies): the most verify could reach here.
+	AuditReadCopies Throughput `json:"audit_read_both_copies"`
+	AuditIntact     bool       `json:"audit_intact"`
 
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	RatioToAsync float64 `json:"ledger_n_to_async_ratio"`

@@ -194,6 +194,13 @@ func (b *bench) rebuilds(ctx context.Context) error {
 		return err
 	}
 	b.rep.AuditVerify, b.rep.AuditIntact = throughput(int(vr.Events), time.Since(start), nil), vr.Intact
+	b.cfg.Log("read both copies, no checks")
+	start = time.Now()
+	rc, err := audit.ReadCopies(ctx, audit.VerifyOptions{Store: n.Store})
+	if err != nil {
+		return err
+	}
+	b.rep.AuditReadCopies = throughput(int(rc.PebbleEvents), time.Since(start), nil)
 	if err := n.Close(); err != nil {
 		return err
 	}

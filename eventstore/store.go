@@ -161,25 +161,25 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads     *bounded.Map[string, head]      // appender side: the head each append follows
-	chain     *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
-	group     map[string]head                 // ingest side: heads written in the batch being built
-	runs      indexRuns                       // ingest side: index entries of the batch being built
-	batch     *pebble.Batch                   // ingest side: the batch being built, reused from group to group
-	idx       *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
-	cmds      []command                       // ingest side: the batch's commands
-	all       []Envelope                      // ingest side: the events of the batch being built
-	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
-	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
-	own       atomic.Bool                     // ingest takes this node's messages from their acknowledgements
-	acked     chan decoded                    // those messages, from the publishers to ingest
-	owning    chan struct{}                   // closed once own is set
-	foreign   atomic.Bool                     // ingest met a message another process published
-	stop      <-chan struct{}                 // closed by Close
-	halted    chan struct{}                   // closed when ingest stops on an error
-	locks     [1024]sync.Mutex
-	seed      maphash.Seed
-	lastTime  atomic.Int64
+	heads    *bounded.Map[string, head]      // appender side: the head each append follows
+	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
+	group    map[string]head                 // ingest side: heads written in the batch being built
+	runs     indexRuns                       // ingest side: index entries of the batch being built
+	batch    *pebble.Batch                   // ingest side: the batch being built, reused from group to group
+	idx      *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
+	cmds     []command                       // ingest side: the batch's commands
+	all      []Envelope                      // ingest side: the events of the batch being built
+	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
+	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
+	own      atomic.Bool                     // ingest takes this node's messages from their acknowledgements
+	acked    chan decoded                    // those messages, from the publishers to ingest
+	owning   chan struct{}                   // closed once own is set
+	foreign  atomic.Bool                     // ingest met a message another process published
+	stop     <-chan struct{}                 // closed by Close
+	halted   chan struct{}                   // closed when ingest stops on an error
+	locks    [1024]sync.Mutex
+	seed     maphash.Seed
+	lastTime atomic.Int64
 
 	stats  Stats
 	cancel context.CancelFunc

@@ -115,6 +115,7 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 	row("rebuild Pebble from JetStream", r.RebuildFromJetStream)
 	row("rebuild read models", r.RebuildReadModels)
 	row("audit verify", r.AuditVerify)
+	row("  reading both copies, no checks", r.AuditReadCopies)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"jetstream_async_publish", "jetstream_sync_publish", "ledger_1_recorder", "ledger_n_recorders",
-		"rebuild_from_jetstream", "rebuild_read_models", "audit_verify"} {
+		"rebuild_from_jetstream", "rebuild_read_models", "audit_verify", "audit_read_both_copies"} {
 		var tp struct {
 			Count int     `json:"count"`
 			PerS  float64 `json:"per_s"`
