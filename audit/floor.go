@@ -14,8 +14,10 @@ import (
 // Reading is what ReadCopies read: each copy's events or messages and
 // their bytes.
 type Reading struct {
-	PebbleEvents, PebbleBytes         uint64
-	JetStreamMessages, JetStreamBytes uint64
+	PebbleEvents      uint64 `json:"pebble_events"`
+	PebbleBytes       uint64 `json:"pebble_bytes"`
+	JetStreamMessages uint64 `json:"jetstream_messages"`
+	JetStreamBytes    uint64 `json:"jetstream_bytes"`
 }
 
 // ReadCopies reads both copies of the log the way Verify does, each

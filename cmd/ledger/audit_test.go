@@ -15,6 +15,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/app"
+	"ledger/audit"
 	"ledger/domain"
 	"ledger/node"
 )
@@ -91,6 +92,16 @@ func TestAuditCommands(t *testing.T) {
 	out, code := run(t, "audit", "verify", "--data", dir, "--json")
 	if code != 0 || !strings.Contains(out, `"intact": true`) {
 		t.Fatalf("verify of an untouched log: exit %d\n%s", code, out)
+	}
+	var verified struct {
+		Events uint64 `json:"events"`
+	}
+	_ = json.Unmarshal([]byte(out), &verified)
+	out, code = run(t, "audit", "verify", "--read-only", "--data", dir, "--json")
+	var read audit.Reading
+	if err := json.Unmarshal([]byte(out), &read); code != 0 || err != nil || read.PebbleEvents == 0 ||
+		read.PebbleEvents != verified.Events || read.JetStreamMessages == 0 {
+		t.Fatalf("verify --read-only: exit %d, want the %d events verify checked\n%s", code, verified.Events, out)
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle.json")
 	if out, code := run(t, "audit", "export", "--data", dir, "--election", election, "--out", bundle); code != 0 {
