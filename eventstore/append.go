@@ -109,7 +109,8 @@ type Pending struct {
 // command's message (or knows it already), before ingest has made it
 // durable in Pebble. Call Wait for the durable Result.
 func (s *Store) Submit(ctx context.Context, agg Aggregate, expectedVersion uint64, meta Meta, events ...EventData) (*Pending, error) {
-	if err := validateAppend(agg, meta, events); err != nil {
+	events, err := validateAppend(agg, meta, events)
+	if err != nil {
 		return nil, err
 	}
 	select {
@@ -359,24 +360,29 @@ func (s *Store) headFromPebble(agg Aggregate) (head, error) {
 	return h, nil
 }
 
-func validateAppend(agg Aggregate, meta Meta, events []EventData) error {
+// validateAppend checks a command and returns its events with their
+// payloads compacted, in a slice of its own: the caller's slice (a
+// variadic argument may be the caller's own) is left as it was.
+func validateAppend(agg Aggregate, meta Meta, events []EventData) ([]EventData, error) {
 	switch {
 	case !validToken(agg.Kind) || !validToken(agg.ID):
-		return fmt.Errorf("%w: aggregate kind and ID must be non-empty subject tokens: %q %q", ErrInvalid, agg.Kind, agg.ID)
+		return nil, fmt.Errorf("%w: aggregate kind and ID must be non-empty subject tokens: %q %q", ErrInvalid, agg.Kind, agg.ID)
 	case !validRegion(agg.Region):
-		return fmt.Errorf("%w: region %q is not a division code of 2, 4, 6, 9 or 12 digits", ErrInvalid, agg.Region)
+		return nil, fmt.Errorf("%w: region %q is not a division code of 2, 4, 6, 9 or 12 digits", ErrInvalid, agg.Region)
 	case !validToken(meta.CommandID):
-		return fmt.Errorf("%w: a command ID is required", ErrInvalid)
+		return nil, fmt.Errorf("%w: a command ID is required", ErrInvalid)
 	case len(events) == 0:
-		return fmt.Errorf("%w: no events", ErrInvalid)
+		return nil, fmt.Errorf("%w: no events", ErrInvalid)
 	}
+	out := make([]EventData, len(events))
 	for i := range events {
 		if events[i].Type == "" || !json.Valid(events[i].Payload) {
-			return fmt.Errorf("%w: event %d needs a type and a JSON payload", ErrInvalid, i)
+			return nil, fmt.Errorf("%w: event %d needs a type and a JSON payload", ErrInvalid, i)
 		}
 		var buf bytes.Buffer
 		_ = json.Compact(&buf, events[i].Payload) // valid JSON always compacts
-		events[i].Payload = buf.Bytes()
+		out[i] = events[i]
+		out[i].Payload = buf.Bytes()
 	}
-	return nil
+	return out, nil
 }

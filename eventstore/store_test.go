@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
 	"ledger/eventstore/storetest"
@@ -318,5 +319,28 @@ func TestStorageLimit(t *testing.T) {
 	}
 	if len(events) != int(version) || events[len(events)-1].Version != version {
 		t.Fatalf("read back %d events, want the %d accepted", len(events), version)
+	}
+}
+
+// Append compacts each payload for the record, in a copy: the caller's
+// events, which a variadic argument may share with other appends, are
+// left as they were.
+func TestAppendLeavesCallersEvents(t *testing.T) {
+	s := openEmbedded(t, t.TempDir(), false)
+	defer s.Close()
+	events := []eventstore.EventData{{Type: "t", SchemaVersion: 1, Payload: []byte(`{ "roll_no" : 7 }`)}}
+	agg := eventstore.Aggregate{Kind: "station", ID: "S1", Region: "220102001001"}
+	if _, err := s.Append(context.Background(), agg, 0, eventstore.Meta{CommandID: ulid.Make().String()}, events...); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(events[0].Payload); got != `{ "roll_no" : 7 }` {
+		t.Errorf("caller's payload became %s", got)
+	}
+	stored, err := s.Load(context.Background(), agg)
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("load: %v %d", err, len(stored))
+	}
+	if got := string(stored[0].Payload); got != `{"roll_no":7}` {
+		t.Errorf("recorded payload %s, want it compacted", got)
 	}
 }
