@@ -3,12 +3,8 @@ package audit
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"ledger/eventstore"
 )
 
 // Reading is what ReadCopies read: each copy's events or messages and
@@ -60,33 +56,15 @@ func readPebbleCopy(ctx context.Context, db *pebble.DB, r *Reading) error {
 }
 
 func readStreamCopy(ctx context.Context, opts VerifyOptions, r *Reading) error {
-	stream, err := opts.JetStream.Stream(ctx, opts.Stream)
-	if err != nil {
-		return fmt.Errorf("audit: stream %s: %w", opts.Stream, err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil || info.State.Msgs == 0 {
+	msgs, err := readStream(ctx, opts)
+	if err != nil || msgs == nil {
 		return err
-	}
-	cons, err := opts.JetStream.OrderedConsumer(ctx, opts.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{opts.SubjectPrefix + ".>"},
-	})
-	if err != nil {
-		return fmt.Errorf("audit: ordered consumer: %w", err)
-	}
-	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
-	if err != nil {
-		return fmt.Errorf("audit: read stream: %w", err)
 	}
 	defer msgs.Stop()
 	for {
-		m, err := msgs.Next(jetstream.NextContext(ctx))
+		m, meta, err := nextMessage(ctx, msgs)
 		if err != nil {
-			return fmt.Errorf("audit: read stream: %w", err)
-		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("audit: message metadata: %w", err)
+			return err
 		}
 		r.JetStreamMessages++
 		r.JetStreamBytes += uint64(len(m.Data()))

@@ -429,27 +429,9 @@ func (ch *pebbleChunk) keep(b []byte) []byte {
 // event's hash) and numbers the events in order.
 func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error {
 	defer c.finish()
-	js := v.opts.JetStream
-	stream, err := js.Stream(ctx, v.opts.Stream)
-	if err != nil {
-		return fmt.Errorf("audit: stream %s: %w", v.opts.Stream, err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("audit: stream %s: %w", v.opts.Stream, err)
-	}
-	if info.State.Msgs == 0 {
-		return nil
-	}
-	cons, err := js.OrderedConsumer(ctx, v.opts.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{v.opts.SubjectPrefix + ".>"},
-	})
-	if err != nil {
-		return fmt.Errorf("audit: ordered consumer: %w", err)
-	}
-	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
-	if err != nil {
-		return fmt.Errorf("audit: read stream: %w", err)
+	msgs, err := readStream(ctx, v.opts)
+	if err != nil || msgs == nil {
+		return err
 	}
 	defer msgs.Stop()
 	alloc := func() *jsChunk { return &jsChunk{events: make([]eventstore.Envelope, 0, jsChunkEvents)} }
@@ -458,6 +440,46 @@ func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error 
 		return nil // the reader stopped because the checker found a problem
 	}
 	return err
+}
+
+// readStream starts reading the log's messages from the stream's first
+// sequence, with an ordered consumer; nil when the stream is empty.
+func readStream(ctx context.Context, opts VerifyOptions) (jetstream.MessagesContext, error) {
+	stream, err := opts.JetStream.Stream(ctx, opts.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("audit: stream %s: %w", opts.Stream, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: stream %s: %w", opts.Stream, err)
+	}
+	if info.State.Msgs == 0 {
+		return nil, nil
+	}
+	cons, err := opts.JetStream.OrderedConsumer(ctx, opts.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{opts.SubjectPrefix + ".>"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: ordered consumer: %w", err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
+	if err != nil {
+		return nil, fmt.Errorf("audit: read stream: %w", err)
+	}
+	return msgs, nil
+}
+
+// nextMessage waits for the stream's next message and its metadata.
+func nextMessage(ctx context.Context, msgs jetstream.MessagesContext) (jetstream.Msg, *jetstream.MsgMetadata, error) {
+	m, err := msgs.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: read stream: %w", err)
+	}
+	meta, err := m.Metadata()
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: message metadata: %w", err)
+	}
+	return m, meta, nil
 }
 
 // jsChunkEvents is about how many events the JetStream reader decodes
@@ -483,13 +505,9 @@ func readMessages(ctx context.Context, msgs jetstream.MessagesContext, p *relay.
 	}
 	ch.events, ch.problem = ch.events[:0], ""
 	for want := uint64(1); ; {
-		m, err := msgs.Next(jetstream.NextContext(ctx))
+		m, meta, err := nextMessage(ctx, msgs)
 		if err != nil {
-			return fmt.Errorf("audit: read stream: %w", err)
-		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("audit: message metadata: %w", err)
+			return err
 		}
 		seq := meta.Sequence.Stream
 		if seq != want {
