@@ -52,6 +52,12 @@ func TestRunTurnoutQueries(t *testing.T) {
 		if tg.Name == "ledger_n_to_async_ratio" && (tg.Measured != rep.RatioToAsync || tg.Met != (rep.RatioToAsync >= 0.5)) {
 			t.Errorf("ratio target %+v for a ratio of %v", tg, rep.RatioToAsync)
 		}
+		if tg.Name == "ledger_n_to_async_ratio" && tg.Bound != rep.SyncPublish.PerS/rep.AsyncPublish.PerS {
+			t.Errorf("ratio target's bound %v, want JetStream's sync over async publish %v", tg.Bound, rep.SyncPublish.PerS/rep.AsyncPublish.PerS)
+		}
+		if tg.Name == "audit_verify_per_s" && (tg.Bound != rep.AuditReadCopies.PerS || (tg.Bound > 0) != (tg.BoundFrom != "")) {
+			t.Errorf("verify target %+v, want bounded by reading both copies (%v events/s)", tg, rep.AuditReadCopies.PerS)
+		}
 	}
 	out, err := json.Marshal(rep)
 	if err != nil {

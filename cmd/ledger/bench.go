@@ -135,6 +135,9 @@ func printBench(w io.Writer, r *benchmark.Report) error {
 			cmp = "<="
 		}
 		fmt.Fprintf(w, "  %-26s %12s  want %s %-10s %s\n", t.Name, num(t.Measured), cmp, num(t.Want), verdict)
+		if t.Bound > 0 {
+			fmt.Fprintf(w, "  %-26s %12s  at most, here: %s\n", "", num(t.Bound), t.BoundFrom)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)

@@ -36,6 +36,10 @@ func TestBenchJSON(t *testing.T) {
 		PeakRSS      int64   `json:"peak_rss_bytes"`
 		AuditIntact  bool    `json:"audit_intact"`
 		Parts        map[string]json.RawMessage
+		Targets      []struct {
+			Name  string  `json:"name"`
+			Bound float64 `json:"bound"`
+		} `json:"targets"`
 	}
 	out := runDemoBench(t, "bench", "--events", "400", "--writers", "4", "--json")
 	if err := json.Unmarshal(out, &rep); err != nil {
@@ -54,6 +58,15 @@ func TestBenchJSON(t *testing.T) {
 		if err := json.Unmarshal(parts[name], &tp); err != nil || tp.Count == 0 || tp.PerS <= 0 {
 			t.Errorf("%s: %s (%v)", name, parts[name], err)
 		}
+	}
+	bounded := 0
+	for _, tg := range rep.Targets {
+		if (tg.Name == "ledger_n_to_async_ratio" || tg.Name == "audit_verify_per_s") && tg.Bound > 0 {
+			bounded++
+		}
+	}
+	if bounded != 2 {
+		t.Errorf("targets %+v: want the ratio and verify with the bound this run measured", rep.Targets)
 	}
 	if rep.Writers != 4 || rep.Events != 400 || rep.PayloadBytes == 0 || rep.RatioToAsync <= 0 || rep.PeakRSS <= 0 || !rep.AuditIntact {
 		t.Errorf("report %s", out)
