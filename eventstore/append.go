@@ -253,7 +253,7 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	}
 	last := &events[len(events)-1]
 	s.heads.Put(key, head{Version: last.Version, Seq: ack.Sequence, Hash: last.Hash, Region: agg.Region, Acked: true})
-	s.stats.Appended.Add(uint64(len(events))) // onAck has handed the events to ingest
+	s.stats.Appended.Add(uint64(len(events))) // onAck hands the events to ingest, before or after this runs
 	return events, ack.Sequence, nil
 }
 
