@@ -116,29 +116,36 @@ func TestVerifyPebbleByteFlipped(t *testing.T) {
 	}
 }
 
-func TestVerifyJetStreamDeletedMessage(t *testing.T) {
-	l := newVerifyLog(t)
-	ctx := context.Background()
-	stream, err := l.store.JetStream().Stream(ctx, l.store.StreamName())
+// mutableCopy copies the ledger's stream, message for message at the same
+// sequences, into a stream that allows deletes and purges (the ledger's
+// own refuses both), and returns options that verify Pebble against it.
+func (l *verifyLog) mutableCopy(t *testing.T) (jetstream.Stream, VerifyOptions) {
+	t.Helper()
+	name, prefix := l.rebuildStream(t, 20, l.messages())
+	stream, err := l.store.JetStream().Stream(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stream, VerifyOptions{Stream: name, SubjectPrefix: prefix}
+}
+
+func TestVerifyJetStreamDeletedMessage(t *testing.T) {
+	l := newVerifyLog(t)
+	ctx := context.Background()
+	stream, opts := l.mutableCopy(t)
 	if err := stream.DeleteMsg(ctx, l.events[16].Seq); err != nil {
 		t.Fatal(err)
 	}
-	r := l.verify(t, VerifyOptions{})
+	r := l.verify(t, opts)
 	wantBad(t, r, SourceJetStream, l.firstOfMessage(17), "missing from the stream")
 }
 
 func TestVerifyJetStreamPurgedSubject(t *testing.T) {
 	l := newVerifyLog(t)
 	ctx := context.Background()
-	stream, err := l.store.JetStream().Stream(ctx, l.store.StreamName())
-	if err != nil {
-		t.Fatal(err)
-	}
+	stream, opts := l.mutableCopy(t)
 	agg := testAggregate(2)
-	subj := eventstore.Subject(l.store.SubjectPrefix(), agg)
+	subj := eventstore.Subject(opts.SubjectPrefix, agg)
 	if err := stream.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +156,7 @@ func TestVerifyJetStreamPurgedSubject(t *testing.T) {
 			break
 		}
 	}
-	r := l.verify(t, VerifyOptions{})
+	r := l.verify(t, opts)
 	wantBad(t, r, SourceJetStream, first, "missing from the stream")
 }
 
@@ -319,14 +326,14 @@ func TestVerifyTruncated(t *testing.T) {
 	t.Run("jetstream tail deleted", func(t *testing.T) {
 		l := newVerifyLog(t)
 		ctx := context.Background()
-		stream, _ := l.store.JetStream().Stream(ctx, l.store.StreamName())
+		stream, opts := l.mutableCopy(t)
 		first := l.firstOfMessage(28)
 		for seq := l.events[first-1].Seq; seq <= l.events[29].Seq; seq++ {
 			if err := stream.DeleteMsg(ctx, seq); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wantBad(t, l.verify(t, VerifyOptions{}), SourceJetStream, first, "truncated")
+		wantBad(t, l.verify(t, opts), SourceJetStream, first, "truncated")
 	})
 	t.Run("pebble and tree rolled back", func(t *testing.T) {
 		l := newVerifyLog(t)

@@ -293,8 +293,19 @@ func (s *Store) ensureStream(ctx context.Context) error {
 		Storage:     storage,
 		Replicas:    s.cfg.Replicas,
 		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardNew,
-		Duplicates:  s.cfg.DuplicateWindow,
+		// The log is immutable: JetStream refuses to delete or purge any
+		// message, and refuses a later update that cancels either; no
+		// roll-up header may purge a subject; no age or count limit
+		// removes old messages, and a full store refuses new ones.
+		Discard:           jetstream.DiscardNew,
+		DenyDelete:        true,
+		DenyPurge:         true,
+		AllowRollup:       false,
+		MaxAge:            0,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgsPerSubject: -1,
+		Duplicates:        s.cfg.DuplicateWindow,
 		// No direct gets: on a replicated stream any replica answers them,
 		// and one that lags would give a stale aggregate head. Head reads
 		// go to the stream leader.
@@ -302,10 +313,54 @@ func (s *Store) ensureStream(ctx context.Context) error {
 		MaxMsgSize:  8 << 20,
 		Compression: compression,
 	})
+	if hasAPICode(err, jsErrStreamInvalidConfig) {
+		// An existing stream holds a setting JetStream will not switch
+		// off (message TTLs, for one): it cannot be made immutable.
+		return fmt.Errorf("eventstore: stream %s: %w: %w", s.cfg.Stream, ErrMutableStream, err)
+	}
 	if err != nil {
 		return fmt.Errorf("eventstore: create stream %s: %w", s.cfg.Stream, err)
 	}
+	if err := CheckImmutable(st.CachedInfo().Config); err != nil {
+		return fmt.Errorf("eventstore: stream %s: %w", s.cfg.Stream, err)
+	}
 	s.stream = st
+	return nil
+}
+
+// jsErrStreamInvalidConfig is JetStream's code for a stream configuration
+// it refuses, such as an update that would turn off a setting that cannot
+// be turned off.
+const jsErrStreamInvalidConfig jetstream.ErrorCode = 10052
+
+// ErrMutableStream means the ledger's stream allows its messages to be
+// removed or replaced, and JetStream refused to switch that off.
+var ErrMutableStream = errors.New("eventstore: stream is not immutable")
+
+// CheckImmutable returns ErrMutableStream, naming the first setting at
+// fault, unless cfg describes a stream whose messages cannot be deleted,
+// purged, rolled up, expired or discarded to make room.
+func CheckImmutable(cfg jetstream.StreamConfig) error {
+	checks := []struct {
+		bad     bool
+		setting string
+	}{
+		{!cfg.DenyDelete, "deny_delete must be true"},
+		{!cfg.DenyPurge, "deny_purge must be true"},
+		{cfg.AllowRollup, "allow_rollup_hdrs must be false"},
+		{cfg.Discard != jetstream.DiscardNew, "discard must be new"},
+		{cfg.MaxAge != 0, "max_age must be 0"},
+		{cfg.MaxMsgs > 0, "max_msgs must be unlimited"},
+		{cfg.MaxBytes > 0, "max_bytes must be unlimited"},
+		{cfg.MaxMsgsPerSubject > 0, "max_msgs_per_subject must be unlimited"},
+		{cfg.AllowMsgTTL, "allow_msg_ttl must be false"},
+		{cfg.Retention != jetstream.LimitsPolicy, "retention must be limits"},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return fmt.Errorf("%w: %s", ErrMutableStream, c.setting)
+		}
+	}
 	return nil
 }
 
