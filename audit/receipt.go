@@ -8,6 +8,7 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
 
+	"ledger/envelope"
 	"ledger/eventstore"
 )
 
@@ -21,12 +22,13 @@ type EventReader interface {
 
 // Receipt proves that one event is in the log: the event, its leaf index
 // (Position-1), a signed checkpoint whose tree contains it, and the
-// inclusion proof of the leaf in that tree.
+// inclusion proof of the leaf in that tree. The event is in its wire form
+// (hashes as hex text, payload as JSON).
 type Receipt struct {
-	Event          eventstore.Envelope `json:"event"`
-	LeafIndex      uint64              `json:"leaf_index"`
-	Checkpoint     string              `json:"checkpoint"`
-	InclusionProof [][]byte            `json:"inclusion_proof"`
+	Event          envelope.Event `json:"event"`
+	LeafIndex      uint64         `json:"leaf_index"`
+	Checkpoint     string         `json:"checkpoint"`
+	InclusionProof [][]byte       `json:"inclusion_proof"`
 }
 
 // Receipt builds the receipt of an event against the latest stored
@@ -53,7 +55,7 @@ func (t *Tree) Receipt(r EventReader, eventID string) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{Event: e, LeafIndex: e.Position - 1, Checkpoint: string(latest), InclusionProof: p}, nil
+	return Receipt{Event: envelope.EventOf(&e), LeafIndex: e.Position - 1, Checkpoint: string(latest), InclusionProof: p}, nil
 }
 
 // VerifyReceipt checks a receipt with no access to the ledger: the
@@ -65,7 +67,8 @@ func VerifyReceipt(r Receipt, v note.Verifier) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	if r.Event.ComputeHash() != r.Event.Hash {
+	e := r.Event.Envelope()
+	if e.ComputeHash() != e.Hash {
 		return cp, fmt.Errorf("%w: event hash does not match its contents", ErrForged)
 	}
 	if r.Event.Position != r.LeafIndex+1 {

@@ -1,51 +1,22 @@
 package client
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"ledger/envelope"
 )
 
-// CommandResponse is the outcome of a recorded command (server.CommandResponse).
-type CommandResponse struct {
-	CommandID     string            `json:"command_id"`
-	Aggregate     AggregateRef      `json:"aggregate"`
-	Seq           uint64            `json:"seq"`
-	FirstPosition uint64            `json:"first_position"`
-	LastPosition  uint64            `json:"last_position"`
-	Version       uint64            `json:"version"`
-	Duplicate     bool              `json:"duplicate"`
-	Events        []Event           `json:"events"`
-	Receipts      []json.RawMessage `json:"receipts,omitempty"`
-}
+// CommandResponse is the outcome of a recorded command (envelope.CommandResponse).
+type CommandResponse = envelope.CommandResponse
 
 // AggregateRef names an aggregate: its kind, ID and region.
-type AggregateRef struct {
-	Kind   string `json:"kind"`
-	ID     string `json:"id"`
-	Region string `json:"region"`
-}
+type AggregateRef = envelope.Aggregate
 
-// Event is a recorded event as the API shows it.
-type Event struct {
-	Position      uint64          `json:"position"`
-	EventID       string          `json:"event_id"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schema_version"`
-	AggregateKind string          `json:"aggregate_kind"`
-	AggregateID   string          `json:"aggregate_id"`
-	Version       uint64          `json:"version"`
-	Region        string          `json:"region"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	OccurredAt    time.Time       `json:"occurred_at,omitzero"`
-	Actor         string          `json:"actor,omitempty"`
-	CommandID     string          `json:"command_id"`
-	Payload       json.RawMessage `json:"payload"`
-	PrevHash      string          `json:"prev_hash"`
-	Hash          string          `json:"hash"`
-}
+// Event is a recorded event as the API shows it (envelope.Event).
+type Event = envelope.Event
 
 // Problem is an RFC 9457 problem detail with the ledger's extensions.
 type Problem struct {

@@ -10,18 +10,13 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"ledger/envelope"
 )
 
 // Aggregate names one aggregate: its kind, its client-chosen ID and the
 // region it belongs to (an administrative division code).
-type Aggregate struct {
-	Kind   string `json:"kind"`
-	ID     string `json:"id"`
-	Region string `json:"region"`
-}
-
-// String returns "kind/id".
-func (a Aggregate) String() string { return a.Kind + "/" + a.ID }
+type Aggregate = envelope.Aggregate
 
 // regionDigits are the lengths of a region code at each level, from
 // province to community or village.

@@ -16,8 +16,8 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/app"
-	"ledger/client"
 	"ledger/domain"
+	"ledger/envelope"
 	"ledger/eventstore"
 )
 
@@ -32,28 +32,17 @@ type commandInput struct {
 	RawBody        []byte `contentType:"application/json"`
 }
 
-// CommandResponse is the outcome of a recorded command.
-type CommandResponse struct {
-	CommandID     string              `json:"command_id"`
-	Aggregate     domain.AggregateRef `json:"aggregate"`
-	Seq           uint64              `json:"seq" doc:"the JetStream message holding the events"`
-	FirstPosition uint64              `json:"first_position"`
-	LastPosition  uint64              `json:"last_position"`
-	Version       uint64              `json:"version" doc:"the aggregate's version after the command"`
-	Duplicate     bool                `json:"duplicate" doc:"true when this is a retry of a recorded command"`
-	Events        []Event             `json:"events"`
-	Receipts      []json.RawMessage   `json:"receipts,omitempty" doc:"with ?receipt=true: one audit receipt per event"`
-}
+// CommandResponse is the outcome of a recorded command (envelope.CommandResponse).
+type CommandResponse = envelope.CommandResponse
 
 // Event is a recorded event as the API shows it: the envelope with its
-// payload as JSON. The client package holds the wire type.
-type Event = client.Event
+// payload as JSON (envelope.Event).
+type Event = envelope.Event
 
 func eventOf(e eventstore.Envelope) Event {
-	return Event{Position: e.Position, EventID: e.EventID, Type: e.Type, SchemaVersion: e.SchemaVersion,
-		AggregateKind: e.AggregateKind, AggregateID: e.AggregateID, Version: e.Version, Region: e.Region,
-		RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt, Actor: e.Actor, CommandID: e.CommandID,
-		Payload: json.RawMessage(e.Payload), PrevHash: e.PrevHash.String(), Hash: e.Hash.String()}
+	ev := envelope.EventOf(&e)
+	ev.Seq = 0 // the response gives the message's sequence once
+	return ev
 }
 
 type commandOutput struct {
@@ -195,7 +184,7 @@ func (s *Server) commandFailed(ctx context.Context, ct string, err error) error 
 }
 
 func (s *Server) respond(ctx context.Context, id string, out app.Outcome, receipt bool) (*commandOutput, error) {
-	resp := CommandResponse{CommandID: id, Aggregate: out.Aggregate, Seq: out.Seq, FirstPosition: out.FirstPosition,
+	resp := CommandResponse{CommandID: id, Aggregate: aggregateOf(out.Aggregate), Seq: out.Seq, FirstPosition: out.FirstPosition,
 		LastPosition: out.LastPosition, Version: out.Version, Duplicate: out.Duplicate, Events: make([]Event, len(out.Events))}
 	for i, e := range out.Events {
 		resp.Events[i] = eventOf(e)
@@ -293,4 +282,8 @@ func sameTarget(out app.Outcome, cmd domain.Command) bool {
 		}
 	}
 	return true
+}
+
+func aggregateOf(a domain.AggregateRef) envelope.Aggregate {
+	return envelope.Aggregate{Kind: string(a.Kind), ID: a.ID, Region: string(a.Region)}
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"ledger/domain"
+	"ledger/envelope"
 	"ledger/eventstore"
 	"ledger/node"
 )
@@ -179,28 +179,6 @@ func printMessage(m jetstream.Msg, o tailOptions, out, errOut io.Writer) (int, e
 	return len(events), nil
 }
 
-// tailEvent is the --json form of one event.
-type tailEvent struct {
-	Seq           uint64          `json:"seq"`
-	Index         int             `json:"index,omitempty"` // 1-based place in a message of several events
-	EventID       string          `json:"event_id"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schema_version"`
-	AggregateKind string          `json:"aggregate_kind"`
-	AggregateID   string          `json:"aggregate_id"`
-	Version       uint64          `json:"version"`
-	Region        string          `json:"region"`
-	RecordedAt    time.Time       `json:"recorded_at"`
-	OccurredAt    time.Time       `json:"occurred_at,omitzero"`
-	Actor         string          `json:"actor,omitempty"`
-	CommandID     string          `json:"command_id"`
-	CorrelationID string          `json:"correlation_id,omitempty"`
-	CausationID   string          `json:"causation_id,omitempty"`
-	PrevHash      string          `json:"prev_hash"`
-	Hash          string          `json:"hash"`
-	Payload       json.RawMessage `json:"payload"`
-}
-
 func printEvent(w io.Writer, e *eventstore.Envelope, i, n int, asJSON bool) error {
 	pos := fmt.Sprint(e.Seq)
 	index := 0
@@ -217,13 +195,9 @@ func printEvent(w io.Writer, e *eventstore.Envelope, i, n int, asJSON bool) erro
 			e.RecordedAt.UTC().Format("2006-01-02T15:04:05.000Z"), e.Type, e.AggregateKind, e.AggregateID, e.Region, actor)
 		return err
 	}
-	b, err := json.Marshal(tailEvent{
-		Seq: e.Seq, Index: index, EventID: e.EventID, Type: e.Type, SchemaVersion: e.SchemaVersion,
-		AggregateKind: e.AggregateKind, AggregateID: e.AggregateID, Version: e.Version, Region: e.Region,
-		RecordedAt: e.RecordedAt, OccurredAt: e.OccurredAt, Actor: e.Actor, CommandID: e.CommandID,
-		CorrelationID: e.CorrelationID, CausationID: e.CausationID,
-		PrevHash: e.PrevHash.String(), Hash: e.Hash.String(), Payload: e.Payload,
-	})
+	ev := envelope.EventOf(e)
+	ev.Position, ev.Index = 0, index // the --json form gives the message and the place in it
+	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"ledger/envelope"
 	"ledger/eventstore"
 	"ledger/node"
 )
@@ -75,7 +76,7 @@ func TestTail(t *testing.T) {
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
 	for i, want := range []uint64{2, 4, 6} {
-		var ev tailEvent
+		var ev envelope.Event
 		if err := dec.Decode(&ev); err != nil {
 			t.Fatalf("JSON line %d: %v\n%s", i, err, out)
 		}
