@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/json"
+	"time"
 
 	"ledger/domain"
 )
@@ -40,6 +41,20 @@ type resultsMeta struct {
 	Sealed      bool                   `json:"sealed,omitempty"`
 	Voided      bool                   `json:"voided,omitempty"`
 	VoidReason  string                 `json:"void_reason,omitempty"`
+	// DeclaredAt is when each round was declared (the event's occurred-at).
+	DeclaredAt  map[int]time.Time `json:"declared_at,omitempty"`
+	AnnouncedAt time.Time         `json:"announced_at,omitzero"`
+	VoidedAt    time.Time         `json:"voided_at,omitzero"`
+	Removed     []Removal         `json:"removed,omitempty"`
+}
+
+// Removal is a member who left the committee after being elected: by
+// recall, disqualification or review (domain.MemberRemoved).
+type Removal struct {
+	Member domain.Member `json:"member"`
+	Cause  string        `json:"cause"`
+	Ref    string        `json:"ref,omitempty"`
+	At     time.Time     `json:"at"`
 }
 
 type resultsProj struct{}
@@ -129,7 +144,11 @@ func (resultsProj) electionEvent(w *writer, e *rec) {
 			return
 		}
 	}
-	if !m.fold(ev, string(e.region)) {
+	var at time.Time
+	if sec, ok := e.occurredUnix(); ok {
+		at = time.Unix(sec, 0).UTC()
+	}
+	if !m.fold(ev, string(e.region), at) {
 		return
 	}
 	b, err := json.Marshal(&m)
@@ -140,8 +159,9 @@ func (resultsProj) electionEvent(w *writer, e *rec) {
 	w.setBlob(bkey(w.kb, shortResults, "E/", e.aggID), b)
 }
 
-// fold applies one election event; it reports whether m changed.
-func (m *resultsMeta) fold(ev domain.Event, region string) bool {
+// fold applies one election event that occurred at at; it reports whether
+// m changed.
+func (m *resultsMeta) fold(ev domain.Event, region string, at time.Time) bool {
 	switch ev := ev.(type) {
 	case domain.ElectionCalled:
 		*m = resultsMeta{Region: region, Committee: ev.Committee, Seats: ev.Seats, Rules: ev.Rules.WithDefaults(ev.Committee),
@@ -161,16 +181,20 @@ func (m *resultsMeta) fold(ev domain.Event, region string) bool {
 	case domain.RoundDeclared:
 		m.Declared = append(m.Declared, ev)
 		m.Members = append(m.Members, ev.Elected...)
+		if m.DeclaredAt == nil {
+			m.DeclaredAt = map[int]time.Time{}
+		}
+		m.DeclaredAt[ev.Round] = at
 	case domain.MemberRemoved:
-		m.removeMember(ev.MemberID)
+		m.removeMember(ev, at)
 	case domain.ResultAnnounced:
-		m.Announced = true
+		m.Announced, m.AnnouncedAt = true, at
 	case domain.ResultCertified:
 		m.Certified, m.CertifiedBy = true, ev.CertifiedBy
 	case domain.BallotsSealed:
 		m.Sealed = true
 	case domain.ElectionVoided:
-		m.Voided, m.VoidReason = true, ev.Reason
+		m.Voided, m.VoidReason, m.VoidedAt = true, ev.Reason, at
 	default:
 		return false
 	}
@@ -196,9 +220,10 @@ func (m *resultsMeta) setRound(ri roundInfo) {
 	m.Rounds = append(m.Rounds, ri)
 }
 
-func (m *resultsMeta) removeMember(id string) {
+func (m *resultsMeta) removeMember(ev domain.MemberRemoved, at time.Time) {
 	for i, x := range m.Members {
-		if x.ID == id {
+		if x.ID == ev.MemberID {
+			m.Removed = append(m.Removed, Removal{Member: x, Cause: ev.Cause, Ref: ev.Ref, At: at})
 			m.Members = append(m.Members[:i:i], m.Members[i+1:]...)
 			return
 		}

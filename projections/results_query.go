@@ -5,10 +5,20 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"ledger/domain"
+)
+
+// Phases of a round, in order: PhaseVoting until the first ballot of the
+// round is counted, PhaseCounting from then until the round is declared
+// (ballots are recorded only once a box is closed), PhaseDeclared after.
+const (
+	PhaseVoting   = "voting"
+	PhaseCounting = "counting"
+	PhaseDeclared = "declared"
 )
 
 // RoundResults is one voting round of an election. Before the round is
@@ -19,7 +29,9 @@ type RoundResults struct {
 	Round        int              `json:"round"`
 	Kind         domain.RoundKind `json:"kind"`
 	Seats        int              `json:"seats"`
+	Phase        string           `json:"phase"` // PhaseVoting, PhaseCounting or PhaseDeclared
 	Declared     bool             `json:"declared"`
+	DeclaredAt   time.Time        `json:"declared_at,omitzero"`
 	Cast         int64            `json:"cast"`
 	Valid        int64            `json:"valid"`
 	Blank        int64            `json:"blank"`
@@ -51,6 +63,11 @@ type ElectionResults struct {
 	Sealed      bool                 `json:"sealed"`
 	Voided      bool                 `json:"voided"`
 	VoidReason  string               `json:"void_reason,omitempty"`
+	VoidedAt    time.Time            `json:"voided_at,omitzero"`
+	AnnouncedAt time.Time            `json:"announced_at,omitzero"`
+	// Removed lists members who left the committee after being elected,
+	// in the order they left.
+	Removed []Removal `json:"removed,omitempty"`
 }
 
 // ResultsOf returns an election's results. Registered and Voted of a live
@@ -64,7 +81,8 @@ func ResultsOf(ctx context.Context, db pebble.Reader, electionID string) (Electi
 	}
 	out := ElectionResults{ElectionID: electionID, Region: m.Region, Committee: m.Committee, Seats: m.Seats,
 		Members: m.Members, Announced: m.Announced, Certified: m.Certified, CertifiedBy: m.CertifiedBy,
-		Sealed: m.Sealed, Voided: m.Voided, VoidReason: m.VoidReason}
+		Sealed: m.Sealed, Voided: m.Voided, VoidReason: m.VoidReason, VoidedAt: m.VoidedAt,
+		AnnouncedAt: m.AnnouncedAt, Removed: m.Removed}
 	out.SeatsLeft = m.Seats - len(m.Members)
 	for _, ri := range m.Rounds {
 		rr, err := roundResults(ctx, db, electionID, &m, ri)
@@ -84,9 +102,14 @@ func roundResults(ctx context.Context, db pebble.Reader, eid string, m *resultsM
 		return rr, err
 	}
 	rr.Cast, rr.Valid, rr.Blank, rr.Invalid = v[colCast], v[colValid], v[colBlank], v[colInvalid]
+	rr.Phase = PhaseVoting
+	if rr.Cast > 0 {
+		rr.Phase = PhaseCounting
+	}
 	for _, d := range m.Declared {
 		if d.Round == ri.Round {
 			rr.Declared, rr.Cast, rr.Registered, rr.Voted, rr.RoundValid = true, int64(d.Cast), int64(d.Registered), int64(d.Voted), d.Valid
+			rr.Phase, rr.DeclaredAt = PhaseDeclared, m.DeclaredAt[ri.Round]
 			rr.Tally, rr.Elected, rr.Tied, rr.Remaining = d.Tally, d.Elected, d.Tied, d.Remaining
 			rr.InvalidBoxes, rr.Final = d.InvalidBoxes, d.Final
 			return rr, nil

@@ -3,6 +3,7 @@ package projections
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"ledger/domain"
 )
@@ -19,7 +20,7 @@ func TestFoldedTypesAreWhatFoldUses(t *testing.T) {
 		}
 		seen++
 		var m resultsMeta
-		if got := m.fold(ev, "22"); got != foldedTypes[typ] {
+		if got := m.fold(ev, "22", time.Time{}); got != foldedTypes[typ] {
 			t.Errorf("%s: fold uses it: %v; in foldedTypes: %v", typ, got, foldedTypes[typ])
 		}
 	}

@@ -39,18 +39,32 @@ type testSite struct {
 
 func startSite(t *testing.T, ctx context.Context) *testSite {
 	t.Helper()
-	n, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), AllowFutureOccurredAt: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
-	<-n.Store.Ready()
+	n := openNode(t, ctx)
 	start := time.Now()
 	sum, err := scenario.Record(ctx, n.Ledger, scenario.Config{Scale: 0.0002, Seed: 3, Recorders: 16, LiveIDs: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d elections, %d events in %v", sum.Elections, sum.Events, time.Since(start).Round(time.Millisecond))
+	return serveNode(t, n)
+}
+
+// openNode opens a node on embedded defaults in a temp dir.
+func openNode(t *testing.T, ctx context.Context) *node.Node {
+	t.Helper()
+	n, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), AllowFutureOccurredAt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	<-n.Store.Ready()
+	return n
+}
+
+// serveNode serves n's API with the dashboard on a loopback port and
+// makes an admin and an observer token.
+func serveNode(t *testing.T, n *node.Node) *testSite {
+	t.Helper()
 	srv, err := server.New(n, server.Options{StreamPoll: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
