@@ -153,9 +153,8 @@ func (s *Server) authMiddleware(api huma.API) func(huma.Context, func(huma.Conte
 			next(ctx)
 			return
 		}
-		h := ctx.Header("Authorization")
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if h == "" || !ok {
+		secret, ok := bearer(ctx.Header("Authorization"))
+		if !ok {
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="ledger"`)
 			writeProblem(ctx, errNoToken())
 			return
@@ -175,6 +174,16 @@ func (s *Server) authMiddleware(api huma.API) func(huma.Context, func(huma.Conte
 		}
 		next(huma.WithValue(ctx, tokenKey, tok))
 	}
+}
+
+// bearer returns the credentials of an Authorization header of the Bearer
+// scheme, whose name is case-insensitive (RFC 9110, section 11.1).
+func bearer(h string) (string, bool) {
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return secret, true
 }
 
 // writeProblem writes p as the response.

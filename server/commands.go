@@ -73,7 +73,7 @@ func (s *Server) registerCommands() {
 			Errors:           []int{400, 401, 403, 404, 409, 413, 422, 503},
 			Metadata:         map[string]any{allowKey: func(t Token) bool { return t.writesKind(kind) }},
 		}
-		huma.Register(s.api, op, s.commandHandler(ct))
+		huma.Register(s.api, op, s.commandHandler(ct, reflect.TypeOf(proto)))
 		body := s.api.OpenAPI().Paths[op.Path].Post.RequestBody
 		body.Required = true
 		body.Content = map[string]*huma.MediaType{"application/json": {
@@ -81,7 +81,7 @@ func (s *Server) registerCommands() {
 	}
 }
 
-func (s *Server) commandHandler(ct string) func(context.Context, *commandInput) (*commandOutput, error) {
+func (s *Server) commandHandler(ct string, typ reflect.Type) func(context.Context, *commandInput) (*commandOutput, error) {
 	return func(ctx context.Context, in *commandInput) (*commandOutput, error) {
 		if !s.ready() {
 			return nil, errNotReady()
@@ -92,6 +92,9 @@ func (s *Server) commandHandler(ct string) func(context.Context, *commandInput) 
 		meta, err := metaOf(in, tokenFrom(ctx))
 		if err != nil {
 			return nil, err
+		}
+		if p := checkKeys(in.RawBody, typ); p != nil {
+			return nil, p
 		}
 		cmd, err := domain.DecodeCommand(ct, in.RawBody)
 		if err != nil {

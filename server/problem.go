@@ -59,34 +59,38 @@ func (p *Problem) GetHeaders() http.Header {
 type class string
 
 const (
-	classBadRequest class = "bad_request" // malformed request: JSON, headers
-	classInvalid    class = "invalid"     // domain.ErrInvalid: well-formed but invalid input
-	classRule       class = "rule"        // domain.ErrRule: a rule of the law
-	classConflict   class = "conflict"    // domain.ErrConflict, eventstore.ErrConflict, command ID in use
-	classNotFound   class = "not_found"   // domain.ErrNotFound, unknown route or record
-	classUnauth     class = "unauthenticated"
-	classForbidden  class = "forbidden"
-	classTooLarge   class = "too_large"
-	classOverloaded class = "overloaded" // the write semaphore is full
-	classBusy       class = "too_many_requests"
-	classNotReady   class = "unavailable"
-	classInternal   class = "internal"
+	classBadRequest  class = "bad_request" // malformed request: JSON, headers
+	classInvalid     class = "invalid"     // domain.ErrInvalid: well-formed but invalid input
+	classRule        class = "rule"        // domain.ErrRule: a rule of the law
+	classConflict    class = "conflict"    // domain.ErrConflict, eventstore.ErrConflict, command ID in use
+	classNotFound    class = "not_found"   // domain.ErrNotFound, unknown route or record
+	classUnauth      class = "unauthenticated"
+	classForbidden   class = "forbidden"
+	classTooLarge    class = "too_large"
+	classUnsupported class = "unsupported_media_type" // a body that is not JSON
+	classMethod      class = "method_not_allowed"
+	classOverloaded  class = "overloaded" // the write semaphore is full
+	classBusy        class = "too_many_requests"
+	classNotReady    class = "unavailable"
+	classInternal    class = "internal"
 )
 
 // statusOf is the one table from error classes to HTTP statuses.
 var statusOf = map[class]int{
-	classBadRequest: http.StatusBadRequest,
-	classInvalid:    http.StatusUnprocessableEntity,
-	classRule:       http.StatusUnprocessableEntity,
-	classConflict:   http.StatusConflict,
-	classNotFound:   http.StatusNotFound,
-	classUnauth:     http.StatusUnauthorized,
-	classForbidden:  http.StatusForbidden,
-	classTooLarge:   http.StatusRequestEntityTooLarge,
-	classBusy:       http.StatusTooManyRequests,
-	classOverloaded: http.StatusServiceUnavailable,
-	classNotReady:   http.StatusServiceUnavailable,
-	classInternal:   http.StatusInternalServerError,
+	classBadRequest:  http.StatusBadRequest,
+	classInvalid:     http.StatusUnprocessableEntity,
+	classRule:        http.StatusUnprocessableEntity,
+	classConflict:    http.StatusConflict,
+	classNotFound:    http.StatusNotFound,
+	classUnauth:      http.StatusUnauthorized,
+	classForbidden:   http.StatusForbidden,
+	classTooLarge:    http.StatusRequestEntityTooLarge,
+	classUnsupported: http.StatusUnsupportedMediaType,
+	classMethod:      http.StatusMethodNotAllowed,
+	classBusy:        http.StatusTooManyRequests,
+	classOverloaded:  http.StatusServiceUnavailable,
+	classNotReady:    http.StatusServiceUnavailable,
+	classInternal:    http.StatusInternalServerError,
 }
 
 // classOfKind maps the domain's error kinds into the table.
@@ -110,6 +114,10 @@ func classOfStatus(status int) class {
 		return classConflict
 	case http.StatusRequestEntityTooLarge:
 		return classTooLarge
+	case http.StatusUnsupportedMediaType:
+		return classUnsupported
+	case http.StatusMethodNotAllowed:
+		return classMethod
 	case http.StatusUnprocessableEntity:
 		return classInvalid
 	case http.StatusTooManyRequests:

@@ -138,9 +138,6 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	s.registerStreams()
 	s.registerAudit()
 	s.registerTokens()
-	if opts.Fallback != nil {
-		s.mux.Handle("/", opts.Fallback)
-	}
 	if opts.MinFreeBytes >= 0 {
 		s.disk = &diskGuard{dir: n.Config.DataDir, minFree: uint64(cmp.Or(opts.MinFreeBytes, 64<<20))}
 	}
@@ -165,8 +162,10 @@ func (s *Server) API() huma.API { return s.api }
 // Tokens returns the server's token store.
 func (s *Server) Tokens() *Tokens { return s.tokens }
 
-// Handler returns the server's HTTP handler: routes, logs and metrics.
-func (s *Server) Handler() http.Handler { return s.logged(s.mux) }
+// Handler returns the server's HTTP handler: routes, logs and metrics,
+// security headers on every answer, and the checks every request passes
+// before routing.
+func (s *Server) Handler() http.Handler { return s.logged(secure(strict(s.routed()))) }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: streams
 // end at once, other requests get up to grace to finish.

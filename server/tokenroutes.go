@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -48,9 +51,15 @@ func (s *Server) registerTokens() {
 	admin := map[string]any{allowKey: func(t Token) bool { return t.readsClass(readAdmin) }}
 	huma.Register(s.api, huma.Operation{OperationID: "token-create", Method: http.MethodPost, Path: "/api/v1/tokens",
 		Summary: "Create a token", Tags: []string{"tokens"}, Metadata: admin, DefaultStatus: http.StatusCreated,
-		Errors: []int{400, 401, 403, 422}},
-		func(ctx context.Context, in *struct{ Body TokenRequest }) (*struct{ Body NewToken }, error) {
-			secret, t, err := s.tokens.Create(in.Body.Role, in.Body.Scope, in.Body.Actor)
+		Errors: []int{400, 401, 403, 415, 422}, SkipValidateBody: true},
+		func(ctx context.Context, in *struct {
+			RawBody []byte `contentType:"application/json"`
+		}) (*struct{ Body NewToken }, error) {
+			req, err := decodeTokenRequest(in.RawBody)
+			if err != nil {
+				return nil, err
+			}
+			secret, t, err := s.tokens.Create(req.Role, req.Scope, req.Actor)
 			if errors.Is(err, ErrBadRole) {
 				return nil, newProblem(classInvalid, "invalid_scope", "角色或授权范围无效", err.Error())
 			}
@@ -59,6 +68,10 @@ func (s *Server) registerTokens() {
 			}
 			return &struct{ Body NewToken }{NewToken{TokenInfo: infoOf(t), Token: secret}}, nil
 		})
+	body := s.api.OpenAPI().Paths["/api/v1/tokens"].Post.RequestBody
+	body.Required = true
+	body.Content = map[string]*huma.MediaType{"application/json": {
+		Schema: s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[TokenRequest](), true, "TokenRequest")}}
 	huma.Register(s.api, huma.Operation{OperationID: "token-list", Method: http.MethodGet, Path: "/api/v1/tokens",
 		Summary: "List tokens", Tags: []string{"tokens"}, Metadata: admin, Errors: []int{401, 403}},
 		func(ctx context.Context, _ *struct{}) (*struct{ Body []TokenInfo }, error) {
@@ -86,4 +99,19 @@ func (s *Server) registerTokens() {
 			}
 			return &struct{ Body TokenInfo }{infoOf(t)}, nil
 		})
+}
+
+// decodeTokenRequest decodes a token request strictly: unique keys spelled
+// exactly, no unknown fields.
+func decodeTokenRequest(b []byte) (TokenRequest, error) {
+	var req TokenRequest
+	if p := checkKeys(b, reflect.TypeOf(req)); p != nil {
+		return req, p
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, newProblem(classBadRequest, "invalid_json", "请求体不是有效的令牌请求: "+err.Error(), "the body is not a valid token request: "+err.Error())
+	}
+	return req, nil
 }

@@ -200,7 +200,7 @@ func (s *site) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 		name, cache = rest, "public, max-age=31536000, immutable"
 	}
 	f, ok := s.files[name]
-	if !ok {
+	if !ok || path.Ext(name) == ".html" { // the application's HTML only at its routes, with its headers
 		w.Header().Set("Cache-Control", "no-cache")
 		http.NotFound(w, r)
 		return
