@@ -67,6 +67,8 @@ func NewState(ref AggregateRef) State {
 		return &Consultation{ID: ref.ID, Region: ref.Region}
 	case KindInspection:
 		return &Inspection{ID: ref.ID, Region: ref.Region}
+	case KindProfile:
+		return &Profile{ID: ref.ID, Region: ref.Region}
 	}
 	return nil
 }
@@ -93,6 +95,9 @@ type (
 	inspectionCommand interface {
 		decideInspection(*Inspection, Env) ([]Event, error)
 	}
+	profileCommand interface {
+		decideProfile(*Profile, Env) ([]Event, error)
+	}
 )
 
 // Each aggregate kind's events implement one of these.
@@ -101,6 +106,7 @@ type (
 	stationEvent      interface{ applyStation(*Station) }
 	consultationEvent interface{ applyConsultation(*Consultation) }
 	inspectionEvent   interface{ applyInspection(*Inspection) }
+	profileEvent      interface{ applyProfile(*Profile) }
 )
 
 // Decide returns the events that cmd produces on st, or an *Error. It is
@@ -118,6 +124,37 @@ func Decide(st State, cmd Command, env Env) ([]Event, error) {
 	if st.Kind() != ref.Kind {
 		return nil, invalid("wrong_aggregate", "命令与对象类型不符", "the command does not address this kind of aggregate")
 	}
+	evs, err := decide(st, cmd, env)
+	if e, ok := err.(*Error); ok && e.Rule != "" {
+		if k := committeeOf(st, cmd, env); k == CommitteeResidents {
+			c := *e
+			c.Rule = citeFor(k, e.Rule)
+			return nil, &c
+		}
+	}
+	return evs, err
+}
+
+// committeeOf returns the committee kind of the election cmd concerns, ""
+// when it concerns none.
+func committeeOf(st State, cmd Command, env Env) CommitteeKind {
+	switch s := st.(type) {
+	case *Election:
+		if c, ok := cmd.(CallElection); ok && !s.Created {
+			return c.Committee
+		}
+		return s.Committee
+	case *Station:
+		for ref, r := range env.Related {
+			if e, ok := r.(*Election); ok && ref.Kind == KindElection {
+				return e.Committee
+			}
+		}
+	}
+	return ""
+}
+
+func decide(st State, cmd Command, env Env) ([]Event, error) {
 	switch s := st.(type) {
 	case *Election:
 		if c, ok := cmd.(electionCommand); ok {
@@ -134,6 +171,10 @@ func Decide(st State, cmd Command, env Env) ([]Event, error) {
 	case *Inspection:
 		if c, ok := cmd.(inspectionCommand); ok {
 			return c.decideInspection(s, env)
+		}
+	case *Profile:
+		if c, ok := cmd.(profileCommand); ok {
+			return c.decideProfile(s, env)
 		}
 	}
 	return nil, invalid("wrong_aggregate", "命令与对象类型不符", "the command does not address this kind of aggregate")
@@ -162,6 +203,10 @@ func Evolve(st State, ev Event) State {
 		if e, ok := ev.(inspectionEvent); ok && s.Opened != isCreation(ev) {
 			e.applyInspection(s)
 		}
+	case *Profile:
+		if e, ok := ev.(profileEvent); ok && s.Registered != isCreation(ev) {
+			e.applyProfile(s)
+		}
 	}
 	return st
 }
@@ -169,7 +214,7 @@ func Evolve(st State, ev Event) State {
 // isCreation reports whether ev creates its aggregate.
 func isCreation(ev Event) bool {
 	switch ev.(type) {
-	case ElectionCalled, StationEstablished, TopicProposed, InspectionOpened:
+	case ElectionCalled, StationEstablished, TopicProposed, InspectionOpened, ProfileRegistered:
 		return true
 	}
 	return false
@@ -182,6 +227,12 @@ func validateRef(ref AggregateRef) error {
 	lvl := ref.Region.Level()
 	if lvl == LevelInvalid {
 		return invalid("invalid_region", "行政区划代码须为2、4、6、9或12位数字", "a region code has 2, 4, 6, 9 or 12 digits")
+	}
+	if ref.Kind == KindProfile {
+		if lvl != LevelProvince {
+			return invalid("region_not_province", "规则配置须使用2位省级代码", "a rules profile is addressed by a 2-digit province code")
+		}
+		return nil
 	}
 	if ref.Kind != KindInspection && lvl != LevelVillage {
 		return invalid("region_not_village", "选举、投票站和协商须使用12位村（社区）代码", "elections, stations and consultations are addressed by a 12-digit village or community code")

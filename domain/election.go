@@ -124,6 +124,7 @@ type Election struct {
 	Seats             int
 	Day               Date
 	ElectionCommittee []string
+	Profile           string // the rules profile named at the call
 	Rules             Rules
 
 	Roll            map[int]RollEntry
@@ -191,6 +192,7 @@ type ElectionCalled struct {
 	Seats             int           `json:"seats"`
 	Day               Date          `json:"election_day"`
 	ElectionCommittee []string      `json:"election_committee"`
+	Profile           string        `json:"profile,omitempty"`
 	Rules             Rules         `json:"rules"`
 	At                time.Time     `json:"at"`
 }
@@ -200,7 +202,7 @@ func (ElectionCalled) EventType() string { return "election.called" }
 
 func (ev ElectionCalled) applyElection(e *Election) {
 	e.Created = true
-	e.Committee, e.Seats, e.Day, e.Rules = ev.Committee, ev.Seats, ev.Day, ev.Rules
+	e.Committee, e.Seats, e.Day, e.Rules, e.Profile = ev.Committee, ev.Seats, ev.Day, ev.Rules, ev.Profile
 	e.ElectionCommittee = ev.ElectionCommittee
 	e.Roll = map[int]RollEntry{}
 	e.stationNo = map[string]int32{}

@@ -37,21 +37,33 @@ func (e *Election) mustEditRoll() error {
 	return nil
 }
 
-// CallElection calls a committee election. Seats must be within the
-// committee size of the law (or of Rules); Rules' zero fields take the
-// national defaults. Election committee members are public officials, so
-// their names are recorded.
+// CallElection calls a committee election under a rules profile: a
+// built-in name ("national", the default; "jilin"; "shanghai-2020";
+// "zhejiang-2020") or the ULID of a profile an admin registered for the
+// election's province. Nobody loosens a rule for one election: a command
+// carrying rules of its own is refused ("rules_in_profile"). Seats must fit
+// the committee size of the profile. Election committee members are public
+// officials, so their names are recorded.
 type CallElection struct {
 	ElectionAddr
 	Committee         CommitteeKind `json:"committee"`
 	Seats             int           `json:"seats"`
 	ElectionDay       Date          `json:"election_day"`
 	ElectionCommittee []string      `json:"election_committee"`
-	Rules             Rules         `json:"rules"`
+	Profile           string        `json:"profile,omitempty"`
+	Rules             *Rules        `json:"rules,omitempty"`
 }
 
 // CommandType returns "call_election".
 func (CallElection) CommandType() string { return "call_election" }
+
+// Related returns the registered profile the election names, if any.
+func (c CallElection) Related() []AggregateRef {
+	if !validULID(c.Profile) {
+		return nil
+	}
+	return []AggregateRef{profileRef(c.Profile, c.Region)}
+}
 
 func (c CallElection) decideElection(e *Election, env Env) ([]Event, error) {
 	if e.Created {
@@ -60,21 +72,28 @@ func (c CallElection) decideElection(e *Election, env Env) ([]Event, error) {
 	if _, ok := seatDefaults[c.Committee]; !ok {
 		return nil, invalid("invalid_committee", "委员会类型须为 villagers、residents 或 supervision", "committee must be villagers, residents or supervision")
 	}
-	rules := c.Rules.WithDefaults(c.Committee)
-	if err := rules.validate(); err != nil {
+	if c.Rules != nil && *c.Rules != (Rules{}) {
+		return nil, ruleErr("rules_in_profile", lawOf(c.Committee).name, "选举规则只能来自管理员登记的规则配置，不能在单次选举中更改",
+			"rules come from a profile an admin registered; one election cannot change them")
+	}
+	profile, rules, err := resolveRules(c.Profile, c.Committee, c.Region, env)
+	if err != nil {
 		return nil, err
 	}
-	if c.Seats < rules.MinSeats || c.Seats > rules.MaxSeats {
-		return nil, ruleErr("seats_out_of_range", ruleSize, "委员会职数不符合法定范围", "the number of seats is outside the committee size of the law")
+	if !rules.seatsOK(c.Seats) {
+		return nil, ruleErr("seats_out_of_range", sizeRule(c.Committee), "委员会职数不符合法定范围", "the number of seats is outside the committee size of the law")
 	}
 	if !c.ElectionDay.Valid() || DateOf(env.Now).DaysUntil(c.ElectionDay) < 0 {
 		return nil, invalid("invalid_election_day", "选举日须为今天或以后的有效日期", "election day must be a valid date, today or later")
 	}
-	if len(c.ElectionCommittee) == 0 || !nonEmptyNames(c.ElectionCommittee) {
+	if len(c.ElectionCommittee) == 0 {
 		return nil, invalid("invalid_election_committee", "须列出选举委员会成员", "list the members of the election committee")
 	}
+	if err := checkTexts("election_committee", c.ElectionCommittee, 1, 200); err != nil {
+		return nil, err
+	}
 	return one(ElectionCalled{Committee: c.Committee, Seats: c.Seats, Day: c.ElectionDay,
-		ElectionCommittee: c.ElectionCommittee, Rules: rules, At: env.Now})
+		ElectionCommittee: c.ElectionCommittee, Profile: profile, Rules: rules, At: env.Now})
 }
 
 func nonEmptyNames(names []string) bool {

@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // ErrorKind classifies an [Error] for callers that map errors to transport
 // status codes.
@@ -84,7 +87,6 @@ const (
 	lawV = "村民委员会组织法 "
 	lawE = " / Organic Law of Villagers' Committees "
 
-	ruleSize        = lawV + "第六条" + lawE + "art. 6; 城市居民委员会组织法 第七条 / Organic Law of Urban Residents' Committees art. 7: village committee 3-7 members, residents' committee 5-9"
 	ruleTerm        = lawV + "第十一条" + lawE + "art. 11: term of 5 years"
 	ruleOneEntry    = lawV + "第十三条" + lawE + "art. 13: no one is registered twice"
 	ruleRoll        = lawV + "第十四条" + lawE + "art. 14: roll published 20 days before election day; objections within 5 days of publication, decided within 3 days"
@@ -104,3 +106,49 @@ const (
 	ruleMeeting     = lawV + "第二十二条" + lawE + "art. 22: quorum of more than half; decided by a majority of those present"
 	ruleConsult     = "中共中央办公厅 国务院办公厅《关于加强城乡社区协商的意见》2015 / Opinions on Strengthening Urban and Rural Community Consultation (2015): topic after asking residents, participants chosen, content announced in advance, opinions recorded, outcome carried out and reported back"
 )
+
+// law is the organic law a committee's election follows.
+type law struct {
+	name string // "村民委员会组织法 / Organic Law of Villagers' Committees"
+	size string // the article on the committee's size
+}
+
+var (
+	villagersLaw = law{name: "村民委员会组织法 / Organic Law of Villagers' Committees",
+		size: lawV + "第六条" + lawE + "art. 6: a villagers' committee has 3-7 members"}
+	residentsLaw = law{name: "城市居民委员会组织法 / Organic Law of Urban Residents' Committees",
+		size: lawR + "第七条" + lawRE + "art. 7: a residents' committee has 5-9 members"}
+)
+
+const (
+	lawR  = "城市居民委员会组织法 "
+	lawRE = " / Organic Law of Urban Residents' Committees "
+	// ruleResidents is the article on how a residents' committee is elected.
+	ruleResidents = lawR + "第八条" + lawRE + "art. 8: elected by all voters, by one representative per household, or by 2-3 representatives of each residents' group; a term of 5 years"
+)
+
+// lawOf returns the law of a committee kind: residents' committees follow
+// the residents' law, villagers' and supervision committees the villagers'.
+func lawOf(k CommitteeKind) law {
+	if k == CommitteeResidents {
+		return residentsLaw
+	}
+	return villagersLaw
+}
+
+func sizeRule(k CommitteeKind) string { return lawOf(k).size }
+
+// citeFor returns rule as cited for an election of kind k: for a residents'
+// committee a rule quoted from the villagers' law is replaced by art. 8 of
+// the residents' law and the provincial rules (the profile), which set the
+// numbers the villagers' law sets for villages.
+func citeFor(k CommitteeKind, rule string) string {
+	if k != CommitteeResidents || !strings.HasPrefix(rule, lawV) {
+		return rule
+	}
+	tail := rule
+	if i := strings.Index(rule, ": "); i >= 0 {
+		tail = rule[i+2:]
+	}
+	return ruleResidents + "; 省级居民委员会选举规定 / provincial rules (profile): " + tail
+}

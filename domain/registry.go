@@ -20,6 +20,7 @@ var allEvents = []Event{
 	OpinionRecorded{}, ResolutionVoted{}, ConsultationPostponed{}, TaskAssigned{}, TaskCompleted{}, FeedbackPublished{},
 	InspectionOpened{}, EvidenceAttached{}, FindingRecorded{}, RectificationOrdered{}, RectificationReported{},
 	RectificationReviewed{}, MemberDisqualified{}, InspectionClosed{},
+	ProfileRegistered{},
 }
 
 // allCommands holds one zero value of every command type.
@@ -34,6 +35,7 @@ var allCommands = []Command{
 	RecordOpinion{}, VoteResolution{}, PostponeConsultation{}, AssignTask{}, CompleteTask{}, PublishFeedback{},
 	OpenInspection{}, AttachEvidence{}, RecordFinding{}, OrderRectification{}, ReportRectification{},
 	ReviewRectification{}, DisqualifyMember{}, CloseInspection{},
+	RegisterProfile{},
 }
 
 var (

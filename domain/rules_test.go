@@ -102,11 +102,16 @@ func TestSeats(t *testing.T) {
 
 func TestProvincialVariantRules(t *testing.T) {
 	w := newWorld(at(electionDay, -30))
-	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 9,
-		ElectionDay: electionDay, ElectionCommittee: []string{"王某"}, Rules: Rules{MaxSeats: 9, RollPublishDays: 15}})
+	w.must(t, RegisterProfile{ProfileID: id(900), Region: "22", Name: "吉林 test", Committee: CommitteeVillagers,
+		Source: "test", Rules: Rules{RollPublishDays: 25}})
+	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 7,
+		ElectionDay: electionDay, ElectionCommittee: []string{"王某"}, Profile: id(900)})
 	got := w.election().Rules
-	if got.MaxSeats != 9 || got.RollPublishDays != 15 || got.ObjectionDays != 5 || got.Validity != moreThanHalf {
-		t.Errorf("rules = %+v, want variants kept and defaults filled", got)
+	if got.MaxSeats != 7 || got.RollPublishDays != 25 || got.ObjectionDays != 5 || got.Validity != moreThanHalf {
+		t.Errorf("rules = %+v, want the profile's variant kept and floors filled", got)
+	}
+	if w.election().Profile != id(900) {
+		t.Errorf("profile = %q, want %q", w.election().Profile, id(900))
 	}
 }
 

@@ -91,6 +91,8 @@ func commandAllowed(kind domain.AggregateKind) []string {
 		return electionWr
 	case domain.KindConsultation:
 		return []string{"admin", "secretary_in"}
+	case domain.KindProfile:
+		return []string{"admin"}
 	}
 	return []string{"admin", "inspector"}
 }

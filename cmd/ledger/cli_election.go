@@ -28,7 +28,26 @@ English. Query the result with "ledger query turnout" and "ledger query results"
 	recall := groupCmd("recall", "Recall (罢免) a committee member: propose, record the vote", "")
 	addSpecs(recall, a, recallSpecs())
 	cmd.AddCommand(recall)
+	profile := groupCmd("profile", "Register a provincial rules profile (admin only)", `A profile holds a province's rules for one committee kind. Every rule must be at
+or stricter than the national floor; a looser rule is refused with rules_below_law.`)
+	addSpecs(profile, a, profileSpecs())
+	cmd.AddCommand(profile)
 	return cmd
+}
+
+func profileSpecs() []cmdSpec {
+	return []cmdSpec{
+		{use: "register", short: "Register a provincial rules profile (prints its ID)", ct: "register_profile",
+			fields: []fieldSpec{
+				{flag: "profile", key: "profile_id", usage: "the profile's ID (a ULID)", gen: true},
+				{flag: "region", key: "region", usage: "the province code (2 digits)", req: true},
+				{flag: "name", key: "name", usage: "the profile's name", req: true},
+				{flag: "committee", key: "committee", usage: "villagers, residents or supervision", def: "villagers"},
+				{flag: "source", key: "source", usage: "the provincial text and articles the rules come from", req: true},
+				{flag: "rules", key: "rules", fkind: kJSON, usage: `the rules that differ from the floors, as JSON, e.g. '{"roll_publish_days":25}'`, def: "{}"}},
+			example: `  ledger election profile register --region 22 --name "吉林 2021" --source "吉林省村民委员会选举办法 第四条" \
+    --rules '{"odd_seats":true}'`},
+	}
 }
 
 func electionSpecs() []cmdSpec {
@@ -40,7 +59,7 @@ func electionSpecs() []cmdSpec {
 				fieldSpec{flag: "seats", key: "seats", fkind: kInt, usage: "seats to fill (villagers 3-7, residents 5-9)", req: true},
 				fieldSpec{flag: "day", key: "election_day", usage: "election day, YYYY-MM-DD", req: true},
 				fieldSpec{flag: "committee-member", key: "election_committee", fkind: kArr, usage: "a member of the election committee (选举委员会)", req: true},
-				fieldSpec{flag: "rules", key: "rules", fkind: kJSON, usage: `provincial variants of the rules as JSON, e.g. '{"max_proxies_per_holder":3}'`, def: "{}"}),
+				fieldSpec{flag: "profile", key: "profile", usage: "the rules profile: national, jilin, shanghai-2020, zhejiang-2020, or the ID of a profile an admin registered", def: "national"}),
 			example: `  ledger election call --region 220102001001 --seats 5 --day 2026-05-01 \
     --committee-member "主任 王建国" --committee-member "委员 李秀英" --committee-member "委员 张伟"`},
 		{use: "publish-roll", short: "Publish the voter roll (at least 20 days before election day)", ct: "publish_roll", fields: electionAddr},

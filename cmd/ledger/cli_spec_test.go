@@ -12,7 +12,7 @@ import (
 )
 
 func allSpecs() []cmdSpec {
-	return slices.Concat(electionSpecs(), stationSpecs(), recallSpecs(), consultationSpecs(), supervisionSpecs())
+	return slices.Concat(electionSpecs(), stationSpecs(), recallSpecs(), profileSpecs(), consultationSpecs(), supervisionSpecs())
 }
 
 // TestSpecsMatchDomain sets every flag of every friendly command and
