@@ -74,6 +74,10 @@ type Options struct {
 	// StreamPoll is how often live turnout streams look at the read model
 	// when the log moved. Default 250ms.
 	StreamPoll time.Duration
+	// StreamReauth is how often an open stream checks that its token is
+	// neither revoked nor expired; it ends within this time of either.
+	// Default 500ms.
+	StreamReauth time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -91,6 +95,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxBatchBodyBytes == 0 {
 		o.MaxBatchBodyBytes = 8 << 20
+	}
+	if o.StreamReauth == 0 {
+		o.StreamReauth = 500 * time.Millisecond
 	}
 	if o.StreamPoll == 0 {
 		o.StreamPoll = 250 * time.Millisecond

@@ -84,14 +84,27 @@ func (s *Server) resumeFrom(in *regionEventsIn) (uint64, error) {
 	return pos + 1, nil
 }
 
-// streamCtx ends when the request ends or the server shuts down.
+// streamCtx ends when the request ends, the server shuts down or the
+// stream's token is revoked or expires: it is re-authorised every
+// StreamReauth.
 func (s *Server) streamCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
+	tok := tokenFrom(ctx)
 	go func() {
-		select {
-		case <-s.closing:
-			cancel()
-		case <-ctx.Done():
+		defer cancel()
+		tick := time.NewTicker(s.opts.StreamReauth)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.closing:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if tok.ID != "" && !s.tokens.StillValid(tok) {
+					return
+				}
+			}
 		}
 	}()
 	return ctx, cancel

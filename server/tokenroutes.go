@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"time"
@@ -17,6 +18,7 @@ type TokenRequest struct {
 	Role  Role     `json:"role" enum:"admin,supervisor,secretary,inspector,observer"`
 	Scope []string `json:"scope,omitempty" doc:"election IDs (ULIDs) and/or region code prefixes"`
 	Actor string   `json:"actor,omitempty" doc:"recorded as the actor of every write; default <role>:<id>" maxLength:"200"`
+	TTL   string   `json:"ttl,omitempty" doc:"time to live, e.g. 720h or 30m; default: no expiry"`
 }
 
 // TokenInfo is a token as listed (never its secret).
@@ -27,6 +29,7 @@ type TokenInfo struct {
 	Actor     string    `json:"actor"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // NewToken is a created token with its secret, shown once.
@@ -35,8 +38,24 @@ type NewToken struct {
 	Token string `json:"token" doc:"the bearer secret; shown once, stored only as its SHA-256"`
 }
 
+// ParseTTL parses a token's time to live: "" for none, else a positive Go
+// duration ("720h", "30m").
+func ParseTTL(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("server: ttl %q is not a positive duration such as 720h or 30m", s)
+	}
+	return d, nil
+}
+
+// InfoOf returns what may be shown of t.
+func InfoOf(t Token) TokenInfo { return infoOf(t) }
+
 func infoOf(t Token) TokenInfo {
-	return TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt}
+	return TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, ExpiresAt: t.ExpiresAt}
 }
 
 // registerTokens adds the admin's token routes and "who am I".
@@ -59,7 +78,11 @@ func (s *Server) registerTokens() {
 			if err != nil {
 				return nil, err
 			}
-			secret, t, err := s.tokens.Create(req.Role, req.Scope, req.Actor)
+			ttl, err := ParseTTL(req.TTL)
+			if err != nil {
+				return nil, newProblem(classInvalid, "invalid_ttl", "令牌有效期无效（如 720h、30m）", err.Error())
+			}
+			secret, t, err := s.tokens.CreateWithTTL(req.Role, req.Scope, req.Actor, ttl)
 			if errors.Is(err, ErrBadRole) {
 				return nil, newProblem(classInvalid, "invalid_scope", "角色或授权范围无效", err.Error())
 			}

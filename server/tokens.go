@@ -45,11 +45,15 @@ type Token struct {
 	Actor     string    `json:"actor"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: never
 	Hash      string    `json:"-"`
 }
 
 // Revoked reports whether the token was revoked.
 func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// Expired reports whether the token has expired at now.
+func (t Token) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
 
 // Errors of the token store.
 var (
@@ -122,8 +126,18 @@ func ValidateScope(role Role, scope []string) error {
 // Create makes a new token and returns its secret, which is shown once
 // and never stored. An empty actor defaults to "<role>:<id>".
 func (ts *Tokens) Create(role Role, scope []string, actor string) (string, Token, error) {
+	return ts.CreateWithTTL(role, scope, actor, 0)
+}
+
+// CreateWithTTL is Create for a token that expires ttl after its creation
+// (0: never). An expired token authenticates no request and its open
+// streams end.
+func (ts *Tokens) CreateWithTTL(role Role, scope []string, actor string, ttl time.Duration) (string, Token, error) {
 	if err := ValidateScope(role, scope); err != nil {
 		return "", Token{}, err
+	}
+	if ttl < 0 {
+		return "", Token{}, fmt.Errorf("%w: a token's time to live must be positive", ErrBadRole)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -132,6 +146,9 @@ func (ts *Tokens) Create(role Role, scope []string, actor string) (string, Token
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	t := Token{ID: ulid.Make().String(), Role: role, Scope: slices.Clone(scope), Actor: actor,
 		CreatedAt: ts.now().UTC(), Hash: hashSecret(secret)}
+	if ttl > 0 {
+		t.ExpiresAt = t.CreatedAt.Add(ttl)
+	}
 	if t.Actor == "" {
 		t.Actor = string(role) + ":" + t.ID
 	}
@@ -229,7 +246,7 @@ func (ts *Tokens) Authenticate(secret string) (Token, error) {
 	t, ok := ts.cache[h]
 	ts.mu.RUnlock()
 	if ok {
-		return t, nil
+		return ts.live(t)
 	}
 	v, closer, err := ts.db.Get([]byte(keyTokenHash + h))
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -247,7 +264,28 @@ func (ts *Tokens) Authenticate(secret string) (Token, error) {
 	ts.mu.Lock()
 	ts.cache[h] = t
 	ts.mu.Unlock()
+	return ts.live(t)
+}
+
+// live returns t unless it has expired.
+func (ts *Tokens) live(t Token) (Token, error) {
+	if t.Expired(ts.now()) {
+		return Token{}, ErrTokenInvalid
+	}
 	return t, nil
+}
+
+// StillValid reports whether t, authenticated earlier, is still neither
+// revoked nor expired. Streams call it periodically.
+func (ts *Tokens) StillValid(t Token) bool {
+	ts.mu.RLock()
+	_, cached := ts.cache[t.Hash]
+	ts.mu.RUnlock()
+	if cached { // Revoke drops the token from the cache
+		return !t.Expired(ts.now())
+	}
+	cur, err := ts.Get(t.ID)
+	return err == nil && !cur.Revoked() && !cur.Expired(ts.now())
 }
 
 // BootstrapFile is the name of the file, in the data directory, that holds

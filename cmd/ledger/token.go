@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,27 +55,36 @@ func (tc *tokenClient) createCmd() *cobra.Command {
 	var req server.TokenRequest
 	var role string
 	c := &cobra.Command{
-		Use:   "create --role ROLE [--scope S,...] [--actor NAME]",
+		Use:   "create --role ROLE [--scope S,...] [--actor NAME] [--ttl DURATION]",
 		Short: "Create a token and print its secret once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req.Role = server.Role(role)
 			var nt server.NewToken
 			err := tc.do(cmd.Context(), http.MethodPost, "/api/v1/tokens", req, &nt, func(ts *server.Tokens) error {
-				secret, t, err := ts.Create(req.Role, req.Scope, req.Actor)
-				nt = server.NewToken{TokenInfo: server.TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt}, Token: secret}
+				ttl, err := server.ParseTTL(req.TTL)
+				if err != nil {
+					return err
+				}
+				secret, t, err := ts.CreateWithTTL(req.Role, req.Scope, req.Actor, ttl)
+				nt = server.NewToken{TokenInfo: server.InfoOf(t), Token: secret}
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "id %s role %s actor %s scope %s\n%s\n", nt.ID, nt.Role, nt.Actor, strings.Join(nt.Scope, ","), nt.Token)
+			exp := "never"
+			if !nt.ExpiresAt.IsZero() {
+				exp = nt.ExpiresAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "id %s role %s actor %s scope %s expires %s\n%s\n", nt.ID, nt.Role, nt.Actor, strings.Join(nt.Scope, ","), exp, nt.Token)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&role, "role", "", "admin, supervisor, secretary, inspector or observer")
 	c.Flags().StringSliceVar(&req.Scope, "scope", nil, "election IDs and/or region code prefixes (comma-separated or repeated)")
 	c.Flags().StringVar(&req.Actor, "actor", "", "actor recorded on every write (default <role>:<id>)")
+	c.Flags().StringVar(&req.TTL, "ttl", "", "time to live, e.g. 720h or 30m; the token then stops working and its open streams end (default: no expiry)")
 	_ = c.MarkFlagRequired("role")
 	return c
 }
@@ -87,7 +97,7 @@ func (tc *tokenClient) listCmd() *cobra.Command {
 			err := tc.do(cmd.Context(), http.MethodGet, "/api/v1/tokens", nil, &list, func(ts *server.Tokens) error {
 				all, err := ts.List()
 				for _, t := range all {
-					list = append(list, server.TokenInfo{ID: t.ID, Role: t.Role, Scope: t.Scope, Actor: t.Actor, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt})
+					list = append(list, server.InfoOf(t))
 				}
 				return err
 			})
@@ -95,13 +105,17 @@ func (tc *tokenClient) listCmd() *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tROLE\tACTOR\tSCOPE\tCREATED\tREVOKED")
+			fmt.Fprintln(w, "ID\tROLE\tACTOR\tSCOPE\tCREATED\tEXPIRES\tREVOKED")
 			for _, t := range list {
 				rev := ""
 				if !t.RevokedAt.IsZero() {
 					rev = t.RevokedAt.Format("2006-01-02T15:04:05Z")
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Actor, strings.Join(t.Scope, ","), t.CreatedAt.Format("2006-01-02T15:04:05Z"), rev)
+				exp := ""
+				if !t.ExpiresAt.IsZero() {
+					exp = t.ExpiresAt.Format("2006-01-02T15:04:05Z")
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Actor, strings.Join(t.Scope, ","), t.CreatedAt.Format("2006-01-02T15:04:05Z"), exp, rev)
 			}
 			return w.Flush()
 		},
