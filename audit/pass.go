@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -430,6 +431,10 @@ func (ch *pebbleChunk) keep(b []byte) []byte {
 func (v *verification) scanJetStream(ctx context.Context, c *sourceCheck) error {
 	defer c.finish()
 	msgs, err := readStream(ctx, v.opts)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		c.problem = &Problem{Position: 1, Source: c.name, What: fmt.Sprintf("the stream %s does not exist: positions 1-%d missing from the stream", v.opts.Stream, c.size)}
+		return nil
+	}
 	if err != nil || msgs == nil {
 		return err
 	}

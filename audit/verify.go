@@ -305,7 +305,7 @@ func (v *verification) compareSources(checks map[string]*sourceCheck, size uint6
 		}
 		if c.count < size {
 			v.report.add(Problem{Position: c.count + 1, Source: name,
-				What: fmt.Sprintf("log ends after %d events but the tree has %d (truncated)", c.count, size)})
+				What: fmt.Sprintf("log ends after %d events but the tree has %d (truncated): positions %d-%d missing", c.count, size, c.count+1, size)})
 			continue
 		}
 		if name == SourcePebble && c.count > size {

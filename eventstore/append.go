@@ -109,6 +109,9 @@ type Pending struct {
 // command's message (or knows it already), before ingest has made it
 // durable in Pebble. Call Wait for the durable Result.
 func (s *Store) Submit(ctx context.Context, agg Aggregate, expectedVersion uint64, meta Meta, events ...EventData) (*Pending, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
 	events, err := validateAppend(agg, meta, events)
 	if err != nil {
 		return nil, err

@@ -159,11 +159,12 @@ func (s *Store) ReadLog(ctx context.Context, from uint64, limit int) ([]Envelope
 
 // Load returns an aggregate's events in version order: from Pebble, then,
 // if JetStream holds newer messages of the aggregate that this node has
-// not ingested yet, those from JetStream.
+// not ingested yet, those from JetStream. A store opened read-only
+// reads Pebble alone.
 func (s *Store) Load(ctx context.Context, agg Aggregate) ([]Envelope, error) {
 	events, err := s.loadLocal(agg)
-	if err != nil {
-		return nil, err
+	if err != nil || s.readOnly {
+		return events, err
 	}
 	var lastSeq uint64
 	if len(events) > 0 {

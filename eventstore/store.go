@@ -177,6 +177,7 @@ type Store struct {
 	foreign  atomic.Bool                     // ingest met a message another process published
 	stop     <-chan struct{}                 // closed by Close
 	halted   chan struct{}                   // closed when ingest stops on an error
+	readOnly bool                            // opened by OpenReadOnly: nothing is written
 	locks    [1024]sync.Mutex
 	seed     maphash.Seed
 	lastTime atomic.Int64
@@ -239,12 +240,8 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.openPebble(); err != nil {
 		return err
 	}
-	for _, a := range s.cfg.Appliers {
-		if b, ok := a.(Binder); ok {
-			if err := b.Bind(s.db); err != nil {
-				return fmt.Errorf("eventstore: bind %s: %w", a.Name(), err)
-			}
-		}
+	if err := s.bindAppliers(); err != nil {
+		return err
 	}
 	cp, err := s.loadCheckpoint()
 	if err != nil {
@@ -256,6 +253,17 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	return s.startIngest(cp)
+}
+
+func (s *Store) bindAppliers() error {
+	for _, a := range s.cfg.Appliers {
+		if b, ok := a.(Binder); ok {
+			if err := b.Bind(s.db); err != nil {
+				return fmt.Errorf("eventstore: bind %s: %w", a.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) connect() error {
@@ -370,7 +378,7 @@ func (s *Store) openPebble() error {
 	// compacts, so queries rarely wait on a read.
 	cache := pebble.NewCache(64 << 20)
 	defer cache.Unref()
-	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20, Cache: cache}
+	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20, Cache: cache, ReadOnly: s.readOnly}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // most index lookups miss (new command IDs)
 	}
@@ -390,7 +398,9 @@ func (s *Store) openPebble() error {
 		return fmt.Errorf("eventstore: open pebble: %w", err)
 	}
 	s.db = db
-	s.batch, s.idx = newIngestBatch(db), newIngestBatch(db)
+	if !s.readOnly {
+		s.batch, s.idx = newIngestBatch(db), newIngestBatch(db)
+	}
 	return nil
 }
 
@@ -414,7 +424,7 @@ func (s *Store) Close() error {
 		s.cancel()
 	}
 	s.wg.Wait()
-	if s.db != nil {
+	if s.db != nil && !s.readOnly {
 		_ = s.db.LogData(nil, pebble.Sync)
 	}
 	s.closeAll()
@@ -467,6 +477,13 @@ func (s *Store) SubjectPrefix() string { return s.cfg.SubjectPrefix }
 // Stats returns the store's counters.
 func (s *Store) Stats() *Stats { return &s.stats }
 
+// Halted is closed when ingest stops on an error (Err returns it); nil
+// for a store opened read-only, which never ingests.
+func (s *Store) Halted() <-chan struct{} { return s.halted }
+
+// Err returns the error that stopped ingest, or nil while it runs.
+func (s *Store) Err() error { return s.ingestErr() }
+
 // Ready is closed once ingest has caught up with the stream as it was at
 // Open. Until then Append waits.
 func (s *Store) Ready() <-chan struct{} { return s.ready }
@@ -480,6 +497,9 @@ func (s *Store) Position() (seq, position uint64) {
 
 // StreamLastSeq asks JetStream for the stream's last sequence.
 func (s *Store) StreamLastSeq(ctx context.Context) (uint64, error) {
+	if s.stream == nil {
+		return 0, fmt.Errorf("%w: %s", ErrNoStream, s.cfg.Stream)
+	}
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("eventstore: stream info: %w", err)

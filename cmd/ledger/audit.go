@@ -42,6 +42,12 @@ func openOffline(cmd *cobra.Command, g *globals) (*node.Node, error) {
 	return node.Open(cmd.Context(), cfg)
 }
 
+// openReadOnly opens the data directory for an inspection that writes
+// nothing of the log (node.OpenReadOnly): verify, proof, replay, export.
+func openReadOnly(cmd *cobra.Command, g *globals) (*node.Node, error) {
+	return node.OpenReadOnly(cmd.Context(), g.nodeConfig())
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -113,17 +119,17 @@ func auditProofCmd(g *globals) *cobra.Command {
 		Short: "Print a receipt: the event, a signed checkpoint and the inclusion proof of the event in it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := openOffline(cmd, g)
+			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			<-n.Store.Ready()
+			if n.Verifier == nil {
+				return errNoVerifierKey
+			}
 			r, err := n.Tree.Receipt(n.Store, args[0])
 			if errors.Is(err, audit.ErrNoCheckpoint) {
-				if _, err = signLatest(cmd, n); err == nil {
-					r, err = n.Tree.Receipt(n.Store, args[0])
-				}
+				return fmt.Errorf("%w (run \"ledger audit checkpoint\" first, or start the node: proof writes nothing)", err)
 			}
 			if err != nil {
 				return err
@@ -153,15 +159,20 @@ func auditVerifyCmd(g *globals) *cobra.Command {
 Pebble), recomputes every event hash, every aggregate's hash chain and the Merkle tree,
 compares both with each other and with the stored tree, and checks every stored
 checkpoint's signature and that all checkpoints are consistent with each other and
-with the log. Exit 0 when intact; exit 1 naming the first bad position otherwise.`,
+with the log. It opens both copies read-only and writes nothing: no stream is created,
+updated or repaired (a stream shorter than Pebble is reported, with the positions it
+lacks). Exit 0 when intact; exit 1 naming the first bad position otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openOffline(cmd, g)
+			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			opts := audit.VerifyOptions{Store: n.Store, Verifier: n.Verifier}
+			opts := audit.VerifyOptions{Store: n.Store}
+			if n.Verifier != nil {
+				opts.Verifier = n.Verifier
+			}
 			for _, f := range witness {
 				b, err := os.ReadFile(f)
 				if err != nil {
@@ -268,12 +279,11 @@ func auditReplayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			n, err := openOffline(cmd, g)
+			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			<-n.Store.Ready()
 			agg, err := n.Store.Locate(kind, id)
 			if err != nil {
 				return err
@@ -348,13 +358,13 @@ func auditExportCmd(g *globals) *cobra.Command {
 		Short: "Write a self-contained bundle of an election (events, checkpoint, proofs, public key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openOffline(cmd, g)
+			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			if _, err := signLatest(cmd, n); err != nil {
-				return err
+			if n.Verifier == nil {
+				return errNoVerifierKey
 			}
 			b, err := audit.Export(cmd.Context(), n.Store, n.Tree, audit.ExportOptions{
 				Filter: electionFilter(election), Verifier: n.Verifier,
@@ -404,6 +414,10 @@ func electionFilter(id string) func(eventstore.Envelope) bool {
 		return false
 	}
 }
+
+// errNoVerifierKey: the data directory holds no checkpoint verifier key, so
+// no checkpoint was ever signed there.
+var errNoVerifierKey = errors.New("no checkpoint verifier key in the data directory: no checkpoint was signed there (run \"ledger audit checkpoint\" first)")
 
 func auditVerifyBundleCmd(g *globals) *cobra.Command {
 	var key string

@@ -24,6 +24,13 @@ import (
 // through the real command path and returns the election's ID.
 func recordVillage(t *testing.T, dir string) string {
 	t.Helper()
+	return recordVillageLines(t, dir, 0, -1)
+}
+
+// recordVillageLines records the scenario's commands from line first up to
+// (not including) line end, all of them from first when end is negative.
+func recordVillageLines(t *testing.T, dir string, first, end int) string {
+	t.Helper()
 	ctx := context.Background()
 	n, err := node.Open(ctx, node.Config{DataDir: dir})
 	if err != nil {
@@ -37,7 +44,10 @@ func recordVillage(t *testing.T, dir string) string {
 	var election string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
+	for line := 0; sc.Scan(); line++ {
+		if line < first || end >= 0 && line >= end {
+			continue
+		}
 		var ln struct {
 			CommandType string          `json:"command_type"`
 			Now         time.Time       `json:"now"`

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +23,7 @@ var readModels = []string{projections.Turnout, projections.Results, projections.
 
 func newRebuildCmd(g *globals) *cobra.Command {
 	var name string
-	var fromJetStream bool
+	var fromJetStream, keepPartial bool
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Rebuild read models from the Pebble log, or the whole Pebble copy from JetStream",
@@ -29,25 +31,29 @@ func newRebuildCmd(g *globals) *cobra.Command {
 position 1; the result is byte-identical to the read model built live. With
 --from-jetstream it moves the node's whole Pebble copy aside (to pebble.bad-<time>) and
 ingests the JetStream stream into a new one: the way back from a corrupt Pebble copy.
+Any error (an event that does not follow its chain, a message that does not decode,
+a read that fails) ends either kind with exit 1 naming the position and the cause, and
+puts the original Pebble copy back in place, unless --keep-partial is given.
 Stop "ledger serve" first: the data directory is locked while it runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if fromJetStream {
-				return rebuildPebble(cmd, g)
+				return rebuildPebble(cmd, g, keepPartial)
 			}
 			if name != "all" && !slices.Contains(readModels, name) {
 				return usageError{fmt.Errorf("--projection %q: one of %v or all", name, readModels)}
 			}
-			return rebuildReadModels(cmd, g, name)
+			return rebuildReadModels(cmd, g, name, keepPartial)
 		},
 	}
 	cmd.Flags().StringVar(&name, "projection", "all", fmt.Sprintf("the read model to rebuild: %v or all", readModels))
 	cmd.Flags().BoolVar(&fromJetStream, "from-jetstream", false, "rebuild the node's whole Pebble copy from the JetStream stream")
+	cmd.Flags().BoolVar(&keepPartial, "keep-partial", false, "when the rebuild fails, leave its partial copy in place (the original is kept beside it) instead of putting the original back")
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print JSON for scripts")
 	return cmd
 }
 
-func rebuildReadModels(cmd *cobra.Command, g *globals, name string) error {
+func rebuildReadModels(cmd *cobra.Command, g *globals, name string, keepPartial bool) error {
 	dir := filepath.Join(g.dataDir, "pebble")
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no ledger data in %s: %w", g.dataDir, err)
@@ -55,6 +61,13 @@ func rebuildReadModels(cmd *cobra.Command, g *globals, name string) error {
 	db, err := pebble.Open(dir, &pebble.Options{})
 	if err != nil {
 		return fmt.Errorf("open %s (is \"ledger serve\" running?): %w", dir, err)
+	}
+	// A Pebble checkpoint (hard links) keeps the original to put back if
+	// the rebuild fails.
+	original := filepath.Join(g.dataDir, "pebble.before-rebuild-"+time.Now().UTC().Format("20060102T150405"))
+	if err := db.Checkpoint(original); err != nil {
+		db.Close()
+		return fmt.Errorf("keep the original Pebble copy before the rebuild: %w", err)
 	}
 	bar := newBar(g, -1, "rebuilding "+name)
 	start := time.Now()
@@ -71,6 +84,9 @@ func rebuildReadModels(cmd *cobra.Command, g *globals, name string) error {
 		err = cerr
 	}
 	if err != nil {
+		return rebuildFailed(cmd, nil, err, undo{from: original, to: dir, keepPartial: keepPartial})
+	}
+	if err := os.RemoveAll(original); err != nil {
 		return err
 	}
 	return reportRebuild(cmd, g, name, events, time.Since(start))
@@ -86,8 +102,9 @@ func reportRebuild(cmd *cobra.Command, g *globals, what string, events uint64, t
 }
 
 // rebuildPebble moves the Pebble copy aside and lets ingest rebuild it
-// from JetStream, the log of record.
-func rebuildPebble(cmd *cobra.Command, g *globals) error {
+// from JetStream, the log of record. Any error of ingest ends it: the
+// original copy goes back in place, unless keepPartial.
+func rebuildPebble(cmd *cobra.Command, g *globals, keepPartial bool) error {
 	dir := filepath.Join(g.dataDir, "pebble")
 	aside := filepath.Join(g.dataDir, "pebble.bad-"+time.Now().UTC().Format("20060102T150405"))
 	if err := os.Rename(dir, aside); err != nil {
@@ -98,14 +115,11 @@ func rebuildPebble(cmd *cobra.Command, g *globals) error {
 	cfg.Offline = true
 	start := time.Now()
 	n, err := node.Open(cmd.Context(), cfg)
-	if err != nil {
-		return err
+	if err == nil {
+		err = waitIngested(cmd.Context(), n)
 	}
-	select {
-	case <-n.Store.Ready():
-	case <-cmd.Context().Done():
-		n.Close()
-		return cmd.Context().Err()
+	if err != nil {
+		return rebuildFailed(cmd, n, err, undo{from: aside, to: dir, keepPartial: keepPartial})
 	}
 	_, events := n.Store.Position()
 	took := time.Since(start)
@@ -114,6 +128,49 @@ func rebuildPebble(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	return reportRebuild(cmd, g, "pebble", events, took)
+}
+
+// waitIngested waits until ingest has caught up with the stream, and
+// returns the error that stopped it first, if any.
+func waitIngested(ctx context.Context, n *node.Node) error {
+	select {
+	case <-n.Store.Ready():
+		return n.Store.Err()
+	case <-n.Store.Halted():
+		return n.Store.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// undo says how to put the Pebble copy back after a rebuild that failed:
+// the original, moved to from, goes back to to, and the partial copy there
+// is removed, unless keepPartial (then the original stays at from).
+type undo struct {
+	from, to    string
+	keepPartial bool
+}
+
+// rebuildFailed stops the node (if it opened), puts the original copy back
+// as u says, and returns err for exit 1 with where each copy now is.
+func rebuildFailed(cmd *cobra.Command, n *node.Node, err error, u undo) error {
+	if n != nil {
+		_ = n.Close() // returns err again
+	}
+	msg := "rebuild stopped: " + err.Error()
+	if u.keepPartial {
+		return exitError{code: 1, msg: fmt.Sprintf("%s\nthe partial copy stays in %s (--keep-partial); the original is in %s", msg, u.to, u.from)}
+	}
+	partial := u.to + ".partial-" + time.Now().UTC().Format("20060102T150405")
+	if rerr := os.Rename(u.to, partial); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		return exitError{code: 1, msg: fmt.Sprintf("%s\nand the partial copy in %s could not be moved: %v; the original is in %s", msg, u.to, rerr, u.from)}
+	}
+	if rerr := os.Rename(u.from, u.to); rerr != nil {
+		return exitError{code: 1, msg: fmt.Sprintf("%s\nand the original copy could not be put back from %s: %v", msg, u.from, rerr)}
+	}
+	_ = os.RemoveAll(partial)
+	fmt.Fprintf(cmd.ErrOrStderr(), "the original Pebble copy is back in %s\n", u.to)
+	return exitError{code: 1, msg: msg + "; the original Pebble copy is back in place"}
 }
 
 // keepCheckpoints copies the checkpoints the node signed, which only its
