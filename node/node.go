@@ -60,6 +60,14 @@ type Config struct {
 	// Offline opens the node for inspection only: no checkpoints are
 	// signed in the background (audit commands on a stopped node's data).
 	Offline bool
+	// Witnesses are asked to cosign every checkpoint (NAME+HASH+KEY+URL,
+	// see audit.ParseWitnessEndpoint); none: checkpoints are not cosigned.
+	Witnesses []string
+	// WitnessQuorum is how many witnesses must cosign. Default: a majority.
+	WitnessQuorum int
+	// WitnessBackoff is the longest wait before asking a failed witness
+	// again. Default 30s.
+	WitnessBackoff time.Duration
 	// AllowFutureOccurredAt accepts occurred-at times in the future (a
 	// scenario recorded with simulated dates). Off by default.
 	AllowFutureOccurredAt bool
@@ -75,8 +83,11 @@ type Node struct {
 	Signer       note.Signer
 	Verifier     *audit.Verifier
 	Checkpointer *audit.Checkpointer
+	// Cosigner gathers witness cosignatures; nil without witnesses.
+	Cosigner *audit.Cosigner
 
 	stopCheckpoints func(context.Context) error
+	stopCosigner    func(context.Context) error
 }
 
 // Open starts a node. Close it to stop.
@@ -174,7 +185,49 @@ func (n *Node) startCheckpoints() error {
 	}
 	n.Checkpointer = cp
 	n.stopCheckpoints = cp.Start(context.Background())
+	return n.startCosigner()
+}
+
+// startCosigner starts asking the configured witnesses for cosignatures.
+func (n *Node) startCosigner() error {
+	n.stopCosigner = func(context.Context) error { return nil }
+	if len(n.Config.Witnesses) == 0 {
+		return nil
+	}
+	eps := make([]audit.WitnessEndpoint, 0, len(n.Config.Witnesses))
+	for _, w := range n.Config.Witnesses {
+		ep, err := audit.ParseWitnessEndpoint(w)
+		if err != nil {
+			return err
+		}
+		eps = append(eps, ep)
+	}
+	c, err := audit.NewCosigner(audit.CosignerConfig{Tree: n.Tree, Witnesses: eps, Quorum: n.Config.WitnessQuorum,
+		Conn: n.Store.Conn(), MaxBackoff: n.Config.WitnessBackoff, Logger: n.Config.Logger})
+	if err != nil {
+		return err
+	}
+	n.Cosigner = c
+	n.stopCosigner = c.Start(context.Background())
 	return nil
+}
+
+// ReadyCheck is one named condition of a node's readiness (/readyz).
+// Check returns nil when it holds, or an error that says why not.
+type ReadyCheck struct {
+	Name  string
+	Check func() error
+}
+
+// ReadyChecks are the node's readiness checks beyond ingest having caught
+// up: "witness_quorum" when witnesses are configured (the latest
+// checkpoint has or can still get its quorum of cosignatures).
+func (n *Node) ReadyChecks() []ReadyCheck {
+	var checks []ReadyCheck
+	if n.Cosigner != nil {
+		checks = append(checks, ReadyCheck{Name: "witness_quorum", Check: n.Cosigner.Ready})
+	}
+	return checks
 }
 
 // Close signs a last checkpoint covering everything durable, stops the
@@ -186,5 +239,5 @@ func (n *Node) Close() error {
 	if n.Checkpointer != nil {
 		_, last = n.Checkpointer.SignNow(ctx)
 	}
-	return errors.Join(last, n.stopCheckpoints(ctx), n.Store.Close())
+	return errors.Join(last, n.stopCheckpoints(ctx), n.stopCosigner(ctx), n.Store.Close())
 }

@@ -67,7 +67,7 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		func() float64 { return float64(st.Stats().SyncNanos.Load()) / 1e9 })
 	age := (&checkpointAge{}).collector(s)
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.commands, m.cmdTime, m.rejected, m.inflight, events, pos, lag, age,
-		newProjectionLag(s), republished, undecodable, chainBreaks, fsyncs, fsyncTime} {
+		newProjectionLag(s), newWitnessCollector(s), republished, undecodable, chainBreaks, fsyncs, fsyncTime} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -12,16 +12,41 @@ func (s *Server) registerOps() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.ready() {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "catching up"})
-			return
-		}
-		seq, pos := s.n.Store.Position()
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "seq": seq, "position": pos})
-	})
+	s.mux.HandleFunc("GET /readyz", s.serveReady)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
+}
+
+// readyCheck is the outcome of one named readiness check.
+type readyCheck struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// serveReady answers 200 when every named check holds ("ingest": caught
+// up with the log; the node's own, e.g. "witness_quorum"), else 503 with
+// Retry-After; the body lists each check and, when it fails, why.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	checks := []readyCheck{{Name: "ingest", OK: s.ready()}}
+	if !checks[0].OK {
+		checks[0].Reason = "catching up with the log"
+	}
+	for _, c := range s.n.ReadyChecks() {
+		rc := readyCheck{Name: c.Name, OK: true}
+		if err := c.Check(); err != nil {
+			rc.OK, rc.Reason = false, err.Error()
+		}
+		checks = append(checks, rc)
+	}
+	status, code := "ready", http.StatusOK
+	for _, c := range checks {
+		if !c.OK {
+			status, code = "not ready", http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	seq, pos := s.n.Store.Position()
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks, "seq": seq, "position": pos})
 }
 
 // ready reports whether ingest has caught up with the log as it was at start.

@@ -144,6 +144,7 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	s.registerQueries()
 	s.registerStreams()
 	s.registerAudit()
+	s.registerWitnesses()
 	s.registerTokens()
 	if opts.MinFreeBytes >= 0 {
 		s.disk = &diskGuard{dir: n.Config.DataDir, minFree: uint64(cmp.Or(opts.MinFreeBytes, 64<<20))}

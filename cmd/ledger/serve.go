@@ -25,6 +25,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	var tlsCert, tlsKey string
 	var minFreeMiB int64
 	var demoScale float64
+	var witnesses []string
+	var quorum int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a ledger node and its HTTP API: embedded NATS JetStream and Pebble under --data, ingest, read models",
@@ -36,7 +38,12 @@ At the first start it creates an admin token, prints it once and writes it to
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			n, err := node.Open(ctx, g.nodeConfig())
+			cfg := g.nodeConfig()
+			cfg.Witnesses, cfg.WitnessQuorum = witnesses, quorum
+			if quorum < 0 || quorum > len(witnesses) {
+				return usageError{fmt.Errorf("--witness-quorum %d with %d witnesses", quorum, len(witnesses))}
+			}
+			n, err := node.Open(ctx, cfg)
 			if err != nil {
 				return err
 			}
@@ -70,6 +77,8 @@ At the first start it creates an admin token, prints it once and writes it to
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "load the demo province into the running server (through the command path), so that a new user sees a populated ledger at once")
 	cmd.Flags().Float64Var(&demoScale, "demo-scale", scenario.DefaultScale, "scale of the demo province, (0, 1]")
+	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "a witness to ask for cosignatures of every checkpoint: its key (\"ledger witness key\") + its URL, NAME+HASH+KEY+URL (repeatable)")
+	cmd.Flags().IntVar(&quorum, "witness-quorum", 0, "how many witnesses must cosign a checkpoint (0: a majority of --witness)")
 	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
 	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
