@@ -172,6 +172,7 @@ func writable(dir string) error {
 
 func (n *Node) startCheckpoints() error {
 	n.stopCheckpoints = func(context.Context) error { return nil }
+	n.stopCosigner = func(context.Context) error { return nil }
 	if n.Config.Offline {
 		return nil
 	}
@@ -190,7 +191,6 @@ func (n *Node) startCheckpoints() error {
 
 // startCosigner starts asking the configured witnesses for cosignatures.
 func (n *Node) startCosigner() error {
-	n.stopCosigner = func(context.Context) error { return nil }
 	if len(n.Config.Witnesses) == 0 {
 		return nil
 	}

@@ -127,6 +127,7 @@ func routeCases(f fixture) []routeCase {
 	get("/api/v1/events/1", auditors)
 	get("/api/v1/lag", auditors)
 	get("/api/v1/audit/checkpoint", auditors)
+	get("/api/v1/audit/witnesses", auditors)
 	get("/api/v1/audit/receipts/"+f.eventID, auditors)
 	get("/api/v1/tokens", []string{"admin"})
 	get("/api/v1/whoami", everyone)
