@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 
 	"ledger/domain"
 	"ledger/eventstore"
@@ -61,14 +63,25 @@ type Ledger struct {
 	store Store
 	cfg   Config
 	cache *cache
-	// loading holds the loads in flight, so that commands reading one
-	// aggregate at once (after a restart, every check-in of an election
-	// reads the election) share a single load.
-	loadMu  sync.Mutex
-	loading map[domain.AggregateRef]*load
-	locks   [4096]sync.RWMutex
-	seed    maphash.Seed
+	// loads shares one load among the commands that read an aggregate at
+	// once (after a restart, every check-in of an election reads the
+	// election).
+	loads singleflight.Group
+	// locks serialize commands per aggregate: a command takes its
+	// target's stripe whole and its related aggregates' stripes in part.
+	// A command that cannot take them before its context ends gives up.
+	locks [4096]*semaphore.Weighted
+	seed  maphash.Seed
 }
+
+// lockReaders is the weight of a stripe: how many commands may read the
+// aggregates of one stripe at once.
+const lockReaders = 1 << 16
+
+// loadTimeout bounds one load of an aggregate's state. A load is shared
+// by every command that waits for it, so no one command's context bounds
+// it: the first caller giving up would fail the others too.
+const loadTimeout = 10 * time.Second
 
 // New returns a Ledger recording into store.
 func New(store Store, cfg Config) *Ledger {
@@ -84,8 +97,11 @@ func New(store Store, cfg Config) *Ledger {
 	if cfg.MaxFuture == 0 {
 		cfg.MaxFuture = 5 * time.Minute
 	}
-	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed(), loading: map[domain.AggregateRef]*load{}}
+	l := &Ledger{store: store, cfg: cfg, seed: maphash.MakeSeed()}
 	l.cache = bounded.New[domain.AggregateRef, entry](cfg.CacheSize)
+	for i := range l.locks {
+		l.locks[i] = semaphore.NewWeighted(lockReaders)
+	}
 	return l
 }
 
@@ -131,9 +147,11 @@ func (l *Ledger) Submit(ctx context.Context, cmd domain.Command, meta Meta) (*Pe
 		return nil, err
 	}
 	ref := cmd.Target()
-	unlock := l.lock(ref, cmd.Related())
+	unlock, err := l.lock(ctx, ref, cmd.Related())
+	if err != nil {
+		return nil, fmt.Errorf("app: wait for %s: %w", ref, err)
+	}
 	defer unlock()
-	var err error
 	for range l.cfg.Retries + 1 {
 		var p *Pending
 		p, err = l.try(ctx, cmd, meta)
@@ -241,42 +259,32 @@ func (l *Ledger) State(ctx context.Context, ref domain.AggregateRef) (domain.Sta
 	return st, version, err
 }
 
-// load is one load of an aggregate's state in flight.
-type load struct {
-	done chan struct{}
-	ent  entry
-	err  error
-}
-
+// state returns an aggregate's state: cached, else loaded from the log
+// by a load shared with every command waiting for the same aggregate.
+// The caller holds the aggregate's lock (whole or in part), so no command
+// of this process records on it meanwhile, and the state it caches is
+// current.
 func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, error) {
 	if ent, ok := l.cache.Get(ref); ok {
 		return ent, nil
 	}
-	l.loadMu.Lock()
-	c, inFlight := l.loading[ref]
-	if !inFlight {
-		c = &load{done: make(chan struct{})}
-		l.loading[ref] = c
-	}
-	l.loadMu.Unlock()
-	if inFlight {
-		select {
-		case <-c.done:
-			return c.ent, c.err
-		case <-ctx.Done():
-			return entry{}, ctx.Err()
+	ch := l.loads.DoChan(string(ref.Kind)+"/"+ref.ID, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		st, version, err := l.load(lctx, ref)
+		return entry{state: st, version: version}, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return entry{}, r.Err
 		}
+		ent := r.Val.(entry)
+		l.cache.Put(ref, ent)
+		return ent, nil
+	case <-ctx.Done():
+		return entry{}, fmt.Errorf("app: load %s/%s: %w", ref.Kind, ref.ID, ctx.Err())
 	}
-	st, version, err := l.load(ctx, ref)
-	c.ent, c.err = entry{state: st, version: version}, err
-	if err == nil {
-		l.cache.Put(ref, c.ent)
-	}
-	l.loadMu.Lock()
-	delete(l.loading, ref)
-	l.loadMu.Unlock()
-	close(c.done)
-	return c.ent, c.err
 }
 
 // load folds an aggregate's events from the store into a fresh state.
@@ -302,9 +310,10 @@ func (l *Ledger) load(ctx context.Context, ref domain.AggregateRef) (domain.Stat
 	return st, version, nil
 }
 
-// lock takes the target's write lock and the related aggregates' read
-// locks, in stripe order so that two commands never wait on each other.
-func (l *Ledger) lock(target domain.AggregateRef, related []domain.AggregateRef) func() {
+// lock takes the target's stripe whole and the related aggregates'
+// stripes in part, in stripe order so that two commands never wait on each
+// other, or gives up when ctx ends.
+func (l *Ledger) lock(ctx context.Context, target domain.AggregateRef, related []domain.AggregateRef) (func(), error) {
 	w := l.stripe(target)
 	rs := make([]int, 0, len(related))
 	for _, r := range related {
@@ -314,22 +323,24 @@ func (l *Ledger) lock(target domain.AggregateRef, related []domain.AggregateRef)
 	}
 	all := append(rs, w)
 	slices.Sort(all)
-	for _, s := range all {
+	weight := func(s int) int64 {
 		if s == w {
-			l.locks[s].Lock()
-		} else {
-			l.locks[s].RLock()
+			return lockReaders
+		}
+		return 1
+	}
+	unlock := func(held []int) {
+		for _, s := range held {
+			l.locks[s].Release(weight(s))
 		}
 	}
-	return func() {
-		for _, s := range all {
-			if s == w {
-				l.locks[s].Unlock()
-			} else {
-				l.locks[s].RUnlock()
-			}
+	for i, s := range all {
+		if err := l.locks[s].Acquire(ctx, weight(s)); err != nil {
+			unlock(all[:i])
+			return nil, err
 		}
 	}
+	return func() { unlock(all) }, nil
 }
 
 func (l *Ledger) stripe(ref domain.AggregateRef) int {

@@ -260,23 +260,34 @@ func (s *Store) publish(ctx context.Context, agg Aggregate, expected uint64, met
 	return events, ack.Sequence, nil
 }
 
+// await publishes m and waits for JetStream's acknowledgement. An
+// attempt that gets no answer within natsAttempt (the stream's leader was
+// lost, the connection is being re-established) is sent again: its
+// message ID makes JetStream store it once, and a resend of a stored
+// message is acknowledged as a duplicate. After PublishTimeout it gives
+// up with ErrPublishTimeout.
 func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {
-	fut, err := s.js.PublishMsgAsync(m)
-	if err != nil {
-		return nil, err
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
+	defer cancel()
+	var ack *jetstream.PubAck
+	err := retry(pctx, func(actx context.Context) error {
+		fut, err := s.js.PublishMsgAsync(m)
+		if err != nil {
+			return err
+		}
+		select {
+		case ack = <-fut.Ok():
+			return nil
+		case err := <-fut.Err():
+			return err
+		case <-actx.Done():
+			return actx.Err()
+		}
+	})
+	if err != nil && ctx.Err() == nil && pctx.Err() != nil {
+		return nil, fmt.Errorf("%w after %v (the outcome is unknown: retry with the same command ID): %w", ErrPublishTimeout, s.cfg.PublishTimeout, err)
 	}
-	timer := time.NewTimer(s.cfg.PublishTimeout)
-	defer timer.Stop()
-	select {
-	case ack := <-fut.Ok():
-		return ack, nil
-	case err := <-fut.Err():
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-timer.C:
-		return nil, fmt.Errorf("%w after %v (the outcome is unknown: retry with the same command ID)", ErrPublishTimeout, s.cfg.PublishTimeout)
-	}
+	return ack, err
 }
 
 func (s *Store) conflictAfterReload(ctx context.Context, agg Aggregate, expected uint64) error {
@@ -333,7 +344,7 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 	if h, ok := s.heads.Get(agg.String()); ok {
 		return h, nil
 	}
-	raw, err := s.stream.GetLastMsgForSubject(ctx, Subject(s.cfg.SubjectPrefix, agg))
+	raw, err := s.lastMsg(ctx, Subject(s.cfg.SubjectPrefix, agg))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return s.headFromPebble(agg)
 	}
@@ -348,6 +359,18 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 	h := head{Version: last.Version, Seq: raw.Sequence, Hash: last.Hash, Region: last.Region}
 	s.heads.Put(agg.String(), h)
 	return h, nil
+}
+
+// lastMsg reads the last message of subject from the stream's leader,
+// retrying while the stream has no leader (see retry).
+func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
+	var raw *jetstream.RawStreamMsg
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		raw, err = s.stream.GetLastMsgForSubject(ctx, subject)
+		return err
+	})
+	return raw, err
 }
 
 // headFromPebble finds an aggregate that exists under another region's

@@ -43,41 +43,24 @@ const yieldEvery = 32
 func (s *Store) startIngest(cp checkpoint) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.cfg.SubjectPrefix + ".>"}}
-	if cp.Seq > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = cp.Seq + 1
-	}
-	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, cfg)
-	if err != nil {
-		return fmt.Errorf("eventstore: ordered consumer: %w", err)
-	}
 	target, err := s.StreamLastSeq(ctx)
 	if err != nil {
+		cancel()
 		return err
 	}
 	msgs := make(chan decoded, 2*maxGroup)
-	var n uint
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		d := s.decode(m) // on the client's delivery goroutine, beside the ingest loop
-		if n++; n%yieldEvery == 0 {
-			runtime.Gosched()
-		}
-		select {
-		case msgs <- d:
-		case <-ctx.Done():
-		}
-	}, jetstream.PullMaxBytes(PullBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
+	f, err := s.follow(ctx, cp.Seq+1, msgs)
 	if err != nil {
-		return fmt.Errorf("eventstore: consume: %w", err)
+		cancel()
+		return err
 	}
 	kick := make(chan struct{}, 1)
 	s.acked, s.owning, s.stop = make(chan decoded, 2*maxGroup), make(chan struct{}), ctx.Done()
 	s.halted = make(chan struct{})
 	s.wg.Add(4)
-	go func() { defer s.wg.Done(); <-ctx.Done(); cc.Stop() }()
+	go func() { defer s.wg.Done(); <-ctx.Done(); f.halt() }()
 	go func() { defer s.wg.Done(); s.syncLoop(ctx, kick) }()
-	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick, target, cc) }()
+	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick, target, f) }()
 	go func() { defer s.wg.Done(); s.markReady(ctx, target) }()
 	return nil
 }
@@ -130,7 +113,7 @@ func (s *Store) decodeMsg(hdr nats.Header, data []byte, seq uint64) decoded {
 // ingestLoop applies the stream as its consumer delivers it, until it has
 // caught up with target; then, unless the stream is shared, it stops the
 // consumer and goes on with ingestOwn.
-func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}, target uint64, cc jetstream.ConsumeContext) {
+func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<- struct{}, target uint64, f *follower) {
 	group := make([]decoded, 0, maxGroup)
 	for s.cfg.SharedStream || s.applied.get().Seq < target {
 		var events int
@@ -153,7 +136,7 @@ func (s *Store) ingestLoop(ctx context.Context, msgs <-chan decoded, kick chan<-
 			return
 		}
 	}
-	cc.Stop()
+	f.halt()
 	s.own.Store(true)
 	close(s.owning)
 	s.ingestOwn(ctx, msgs, kick)

@@ -171,7 +171,7 @@ func (s *Store) Load(ctx context.Context, agg Aggregate) ([]Envelope, error) {
 		lastSeq = events[len(events)-1].Seq
 	}
 	subj := Subject(s.cfg.SubjectPrefix, agg)
-	raw, err := s.stream.GetLastMsgForSubject(ctx, subj)
+	raw, err := s.lastMsg(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return events, nil
 	}

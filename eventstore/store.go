@@ -283,7 +283,10 @@ func (s *Store) connect() error {
 		return fmt.Errorf("eventstore: connect to NATS: %w", err)
 	}
 	s.nc = nc
-	s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384), jetstream.WithPublishAsyncAckHandler(s.onAck))
+	s.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384), jetstream.WithPublishAsyncAckHandler(s.onAck),
+		// An acknowledgement lost with a server is forgotten after this,
+		// not kept pending for ever.
+		jetstream.WithPublishAsyncTimeout(s.cfg.PublishTimeout))
 	return err
 }
 
@@ -500,7 +503,12 @@ func (s *Store) StreamLastSeq(ctx context.Context) (uint64, error) {
 	if s.stream == nil {
 		return 0, fmt.Errorf("%w: %s", ErrNoStream, s.cfg.Stream)
 	}
-	info, err := s.stream.Info(ctx)
+	var info *jetstream.StreamInfo
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		info, err = s.stream.Info(ctx)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("eventstore: stream info: %w", err)
 	}

@@ -33,6 +33,9 @@ var (
 func long() bool { return os.Getenv("LEDGER_LONG") == "1" }
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(natsServerEnv); spec != "" {
+		runNATSServer(spec) // a child process of the failover test
+	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "ledger-reliability-")
 	if err != nil {

@@ -1,0 +1,192 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// follower reads the stream in order, from a sequence on, into ingest's
+// channel. It reads through an ephemeral consumer of its own (AckNone, in
+// memory, one replica), and whenever that consumer fails (its server was
+// lost, the stream's leader changed, a heartbeat went missing, a delivery
+// was skipped) it creates a fresh one from the next sequence at once,
+// retrying every followRetry while the cluster elects a leader. nats.go's
+// ordered consumer does the same, but backs off up to 10 s between
+// attempts of up to 10 s each, long after a new leader was elected: ingest
+// then stood still, and with it every acknowledgement of the node.
+type follower struct {
+	s    *Store
+	msgs chan<- decoded
+
+	mu   sync.Mutex // orders deliveries against a change of consumer
+	next uint64     // the next stream sequence to hand to ingest
+	gen  int        // the consumer generation whose deliveries count
+	cc   jetstream.ConsumeContext
+	name string
+
+	failed chan int // the generation that failed
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// followRetry is the pause between attempts to create a consumer.
+const followRetry = 250 * time.Millisecond
+
+// follow starts reading the stream from sequence from. Its first consumer
+// is created before it returns, so that Open fails when JetStream cannot
+// serve one; call stop to end it.
+func (s *Store) follow(ctx context.Context, from uint64, msgs chan<- decoded) (*follower, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	f := &follower{s: s, msgs: msgs, next: from, failed: make(chan int, 1), stop: cancel, done: make(chan struct{})}
+	if err := f.consume(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	go f.run(ctx)
+	return f, nil
+}
+
+// halt stops reading and waits until no delivery is in progress.
+func (f *follower) halt() {
+	f.stop()
+	<-f.done
+}
+
+func (f *follower) run(ctx context.Context) {
+	defer close(f.done)
+	defer f.drop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case gen := <-f.failed:
+			if gen != f.current() {
+				continue
+			}
+		}
+		for ctx.Err() == nil {
+			err := f.consume(ctx)
+			if err == nil {
+				break
+			}
+			f.s.log.Warn("ingest: cannot create a consumer of the stream; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(followRetry):
+			}
+		}
+	}
+}
+
+func (f *follower) current() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gen
+}
+
+// consume replaces the current consumer with a new one that starts at
+// the next sequence ingest needs.
+func (f *follower) consume(ctx context.Context) error {
+	f.drop()
+	f.mu.Lock()
+	from := f.next
+	f.gen++
+	gen := f.gen
+	f.mu.Unlock()
+	actx, cancel := context.WithTimeout(ctx, natsAttempt)
+	defer cancel()
+	cons, err := f.s.js.CreateConsumer(actx, f.s.cfg.Stream, jetstream.ConsumerConfig{
+		FilterSubject: f.s.cfg.SubjectPrefix + ".>", DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq: from, AckPolicy: jetstream.AckNonePolicy, MaxDeliver: -1,
+		MemoryStorage: true, Replicas: 1, InactiveThreshold: 30 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("eventstore: create consumer from seq %d: %w", from, err)
+	}
+	var delivered uint64 // this consumer's last delivery sequence
+	cc, err := cons.Consume(func(m jetstream.Msg) { f.deliver(ctx, gen, &delivered, m) },
+		jetstream.PullMaxBytes(PullBytes), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { f.fail(gen, err) }))
+	if err != nil {
+		return fmt.Errorf("eventstore: consume from seq %d: %w", from, err)
+	}
+	f.mu.Lock()
+	f.cc, f.name = cc, cons.CachedInfo().Name
+	f.mu.Unlock()
+	return nil
+}
+
+// deliver hands one message of consumer generation gen to ingest, unless
+// that consumer was replaced. A delivery out of order (one skipped)
+// fails the consumer.
+func (f *follower) deliver(ctx context.Context, gen int, delivered *uint64, m jetstream.Msg) {
+	meta, err := m.Metadata()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if gen != f.gen {
+		return
+	}
+	if err == nil && meta.Sequence.Consumer != *delivered+1 {
+		err = fmt.Errorf("delivery %d after %d", meta.Sequence.Consumer, *delivered)
+	}
+	if err != nil {
+		f.failLocked(gen, err)
+		return
+	}
+	*delivered = meta.Sequence.Consumer
+	if meta.Sequence.Stream < f.next {
+		return // already handed over by an earlier consumer
+	}
+	d := f.s.decode(m)
+	if *delivered%yieldEvery == 0 {
+		runtime.Gosched()
+	}
+	select {
+	case f.msgs <- d:
+		f.next = meta.Sequence.Stream + 1
+	case <-ctx.Done():
+	}
+}
+
+func (f *follower) fail(gen int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failLocked(gen, err)
+}
+
+func (f *follower) failLocked(gen int, err error) {
+	if gen != f.gen || errors.Is(err, jetstream.ErrConnectionClosed) {
+		return
+	}
+	f.s.log.Warn("ingest: the stream's consumer failed; reading again from the next sequence", "next_seq", f.next, "err", err)
+	select { // a failure of an older generation no longer matters
+	case <-f.failed:
+	default:
+	}
+	f.failed <- gen
+}
+
+// drop stops the current consumer and deletes it in the background (it
+// may live on a server that is gone).
+func (f *follower) drop() {
+	f.mu.Lock()
+	cc, name := f.cc, f.name
+	f.cc, f.name = nil, ""
+	f.gen++ // deliveries already under way no longer count
+	f.mu.Unlock()
+	if cc == nil {
+		return
+	}
+	cc.Stop()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), natsAttempt)
+		defer cancel()
+		_ = f.s.js.DeleteConsumer(ctx, f.s.cfg.Stream, name)
+	}()
+}
