@@ -39,7 +39,8 @@ const PullBytes = 16 << 20
 // instead of waiting for the runtime's 10 ms preemption.
 const yieldEvery = 32
 
-// startIngest starts the ordered consumer, the ingest loop and the syncer.
+// startIngest starts reading the stream (see follower), the ingest loop
+// and the syncer.
 func (s *Store) startIngest(cp checkpoint) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
