@@ -12,7 +12,11 @@ type Votes struct {
 
 // RoundDeclared records the result of one voting round, summed over all its
 // stations. Valid is false when turnout was not more than the validity
-// threshold; Tied lists candidates tied at the last seat, who are not
+// threshold or, under the national rule, when a box returned more ballots
+// than it issued; Reason then says which. InvalidBoxes lists the boxes that
+// returned more ballots than they issued; under a profile whose provincial
+// rule sets such a box aside (SetAsideRule), their voters and ballots are
+// left out and validity is computed without them. Tied lists candidates tied at the last seat, who are not
 // elected (ties are never broken silently); Vacant counts seats left empty
 // when Final.
 type RoundDeclared struct {
@@ -21,17 +25,29 @@ type RoundDeclared struct {
 	Seats        int       `json:"seats"`
 	Stations     []string  `json:"stations"`
 	InvalidBoxes []string  `json:"invalid_boxes,omitempty"`
+	SetAsideRule string    `json:"set_aside_rule,omitempty"`
 	Registered   int       `json:"registered"`
 	Voted        int       `json:"voted"`
 	Cast         int       `json:"cast"`
-	Valid        bool      `json:"valid"`
-	Tally        []Votes   `json:"tally"`
-	Elected      []Member  `json:"elected"`
-	Tied         []string  `json:"tied,omitempty"`
-	Remaining    int       `json:"remaining"`
-	Final        bool      `json:"final"`
-	Vacant       int       `json:"vacant,omitempty"`
+	// ValidBallots, Blank and InvalidBallots split Cast: Cast is their sum.
+	ValidBallots   int      `json:"valid_ballots"`
+	Blank          int      `json:"blank"`
+	InvalidBallots int      `json:"invalid_ballots"`
+	Valid          bool     `json:"valid"`
+	Reason         string   `json:"reason,omitempty"`
+	Tally          []Votes  `json:"tally"`
+	Elected        []Member `json:"elected"`
+	Tied           []string `json:"tied,omitempty"`
+	Remaining      int      `json:"remaining"`
+	Final          bool     `json:"final"`
+	Vacant         int      `json:"vacant,omitempty"`
 }
+
+// Why a round is invalid ([RoundDeclared.Reason]).
+const (
+	ReasonTurnout       = "turnout_not_met"       // not more than the validity threshold of registered voters voted
+	ReasonBallotsExcess = "ballots_exceed_voters" // a box returned more ballots than it issued (每次选举所投的票数多于投票人数的无效)
+)
 
 // EventType returns "election.round_declared".
 func (RoundDeclared) EventType() string { return "election.round_declared" }

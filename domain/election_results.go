@@ -29,10 +29,11 @@ func (c DeclareResult) Related() []AggregateRef {
 
 // roundSum is the sum of the closed counts of a round's stations.
 type roundSum struct {
-	voted, cast  int
-	votes        map[string]int
-	writeIns     map[string]int
-	invalidBoxes []string
+	voted, cast    int
+	blank, invalid int
+	votes          map[string]int
+	writeIns       map[string]int
+	invalidBoxes   []string
 }
 
 func (c DeclareResult) decideElection(e *Election, env Env) ([]Event, error) {
@@ -88,10 +89,14 @@ func (s *roundSum) add(st *Station, e *Election) error {
 	}
 	if t.BoxInvalid {
 		s.invalidBoxes = append(s.invalidBoxes, st.ID)
-		return nil
+		if e.Rules.SpoiledBox == SpoiledBox {
+			return nil // set aside under the profile's provincial rule
+		}
 	}
 	s.voted += t.Issued
 	s.cast += t.Returned
+	s.blank += t.Blank
+	s.invalid += t.Invalid
 	for id, n := range t.Votes {
 		s.votes[id] += n
 	}
@@ -122,8 +127,17 @@ func (e *Election) declare(s roundSum, stations []string) RoundDeclared {
 	registered := len(e.Roll)
 	d := RoundDeclared{Round: e.Round, Kind: e.RoundKind, Seats: e.RoundSeats, Stations: stations,
 		InvalidBoxes: s.invalidBoxes, Registered: registered, Voted: s.voted, Cast: s.cast,
+		ValidBallots: s.cast - s.blank - s.invalid, Blank: s.blank, InvalidBallots: s.invalid,
 		Valid: e.Rules.Validity.Met(s.voted, registered), Tally: e.tally(s), Remaining: e.RoundSeats}
+	switch {
+	case len(s.invalidBoxes) > 0 && e.Rules.SpoiledBox == SpoiledBox:
+		d.SetAsideRule = e.Rules.SpoiledBoxRule
+	case len(s.invalidBoxes) > 0:
+		d.Valid, d.Reason = false, ReasonBallotsExcess
+		return d
+	}
 	if !d.Valid {
+		d.Reason = ReasonTurnout
 		return d
 	}
 	th := e.Rules.Election

@@ -120,6 +120,7 @@ type setup struct {
 	seats      int
 	candidates int
 	stations   map[string]int // station -> voters (roll numbers are assigned in order)
+	rules      *Rules         // a profile registered and named by the election (nil: national)
 }
 
 // prepare calls the election, registers voters, publishes roll and
@@ -127,8 +128,14 @@ type setup struct {
 func prepare(t tb, s setup) *world {
 	t.Helper()
 	w := newWorld(at(electionDay, -30))
-	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: s.seats,
-		ElectionDay: electionDay, ElectionCommittee: []string{"主任 王某", "委员 李某", "委员 张某"}})
+	call := CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: s.seats,
+		ElectionDay: electionDay, ElectionCommittee: []string{"主任 王某", "委员 李某", "委员 张某"}}
+	if s.rules != nil {
+		call.Profile = id(950)
+		w.must(t, RegisterProfile{ProfileID: call.Profile, Region: village[:2], Name: "test profile",
+			Committee: CommitteeVillagers, Source: "test", Rules: *s.rules})
+	}
+	w.must(t, call)
 	n := 1
 	for _, sid := range sortedKeys(s.stations) {
 		var batch []VoterEntry

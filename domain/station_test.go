@@ -134,19 +134,45 @@ func TestBallotValidity(t *testing.T) {
 	}
 }
 
-func TestOverIssuedBoxIsInvalid(t *testing.T) {
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 4, stationB: 4}})
-	vote(t, w, stationA, 1, 1, 2, repeat(3, cand(1))) // 3 returned, 2 issued
-	vote(t, w, stationB, 1, 5, 4, repeat(4, cand(1), cand(2), cand(3)))
-	if !w.station(stationA).Tallies[1].BoxInvalid {
-		t.Fatal("box A not flagged invalid")
+// TestOverIssuedBox: by the national rule a box returning more ballots
+// than it issued makes the round invalid (and a revote follows); only a
+// profile citing its provincial rule sets the box aside instead, and then
+// validity is recomputed without it and the rule is stated.
+func TestOverIssuedBox(t *testing.T) {
+	perBox := &Rules{SpoiledBox: SpoiledBox, SpoiledBoxRule: "某省办法 第十九条"}
+	tests := []struct {
+		name             string
+		rules            *Rules
+		voted, cast      int
+		valid            bool
+		reason, setAside string
+		next             RoundKind
+	}{
+		{"national: round invalid", nil, 6, 7, false, ReasonBallotsExcess, "", RoundFirst},
+		{"profile: box set aside", perBox, 4, 4, false, ReasonTurnout, perBox.SpoiledBoxRule, RoundFirst},
 	}
-	if _, err := declare(w, 1, stationA, stationB); err != nil {
-		t.Fatal(err)
-	}
-	got := lastResult(t, w)
-	if got.Voted != 4 || got.Cast != 4 || len(got.InvalidBoxes) != 1 {
-		t.Errorf("voted %d cast %d invalid boxes %v, want box A left out", got.Voted, got.Cast, got.InvalidBoxes)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 4, stationB: 4}, rules: tt.rules})
+			vote(t, w, stationA, 1, 1, 2, repeat(3, cand(1))) // 3 returned, 2 issued
+			vote(t, w, stationB, 1, 5, 4, repeat(4, cand(1), cand(2), cand(3)))
+			if !w.station(stationA).Tallies[1].BoxInvalid {
+				t.Fatal("box A not flagged invalid")
+			}
+			evs, err := declare(w, 1, stationA, stationB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := lastResult(t, w)
+			if got.Voted != tt.voted || got.Cast != tt.cast || got.Valid != tt.valid || got.Reason != tt.reason ||
+				got.SetAsideRule != tt.setAside || len(got.InvalidBoxes) != 1 || got.InvalidBoxes[0] != stationA {
+				t.Errorf("got voted %d cast %d valid %v reason %q set aside %q boxes %v", got.Voted, got.Cast, got.Valid,
+					got.Reason, got.SetAsideRule, got.InvalidBoxes)
+			}
+			if len(evs) != 2 || evs[1].(RoundStarted).Kind != tt.next {
+				t.Errorf("events %+v, want a revote", evs)
+			}
+		})
 	}
 }
 

@@ -21,30 +21,43 @@ const (
 	PhaseDeclared = "declared"
 )
 
+// Statuses of a round ([RoundResults.Status]).
+const (
+	RoundInProgress = "in_progress"
+	RoundValid      = "valid"
+	RoundInvalid    = "invalid"
+)
+
 // RoundResults is one voting round of an election. Before the round is
 // declared its figures are live tallies of the ballots counted so far and
 // Elected is who would be elected now under the election's rules
 // (Declared false); once declared they are the domain's declared result.
 type RoundResults struct {
-	Round        int              `json:"round"`
-	Kind         domain.RoundKind `json:"kind"`
-	Seats        int              `json:"seats"`
-	Phase        string           `json:"phase"` // PhaseVoting, PhaseCounting or PhaseDeclared
-	Declared     bool             `json:"declared"`
-	DeclaredAt   time.Time        `json:"declared_at,omitzero"`
-	Cast         int64            `json:"cast"`
-	Valid        int64            `json:"valid"`
-	Blank        int64            `json:"blank"`
-	Invalid      int64            `json:"invalid"`
-	Registered   int64            `json:"registered"`
-	Voted        int64            `json:"voted"`
-	RoundValid   bool             `json:"round_valid"` // more than half of registered voted
-	Tally        []domain.Votes   `json:"tally"`
-	Elected      []domain.Member  `json:"elected"`
-	Tied         []string         `json:"tied,omitempty"`
-	Remaining    int              `json:"remaining"` // seats left for a further round
-	InvalidBoxes []string         `json:"invalid_boxes,omitempty"`
-	Final        bool             `json:"final,omitempty"`
+	Round      int              `json:"round"`
+	Kind       domain.RoundKind `json:"kind"`
+	Seats      int              `json:"seats"`
+	Phase      string           `json:"phase"` // PhaseVoting, PhaseCounting or PhaseDeclared
+	Declared   bool             `json:"declared"`
+	DeclaredAt time.Time        `json:"declared_at,omitzero"`
+	Cast       int64            `json:"cast"`
+	Valid      int64            `json:"valid"`
+	Blank      int64            `json:"blank"`
+	Invalid    int64            `json:"invalid"`
+	Registered int64            `json:"registered"`
+	Voted      int64            `json:"voted"`
+	RoundValid bool             `json:"round_valid"` // more than half of registered voted
+	// Status is "in_progress" until the round is declared, then "valid"
+	// or "invalid"; Reason says why an invalid round failed
+	// (domain.ReasonTurnout, domain.ReasonBallotsExcess).
+	Status       string          `json:"status"`
+	Reason       string          `json:"reason,omitempty"`
+	SetAsideRule string          `json:"set_aside_rule,omitempty"` // the provincial rule that set InvalidBoxes aside
+	Tally        []domain.Votes  `json:"tally"`
+	Elected      []domain.Member `json:"elected"`
+	Tied         []string        `json:"tied,omitempty"`
+	Remaining    int             `json:"remaining"` // seats left for a further round
+	InvalidBoxes []string        `json:"invalid_boxes,omitempty"`
+	Final        bool            `json:"final,omitempty"`
 }
 
 // ElectionResults is the result of an election: every round, the members
@@ -108,7 +121,14 @@ func roundResults(ctx context.Context, db pebble.Reader, eid string, m *resultsM
 	}
 	for _, d := range m.Declared {
 		if d.Round == ri.Round {
-			rr.Declared, rr.Cast, rr.Registered, rr.Voted, rr.RoundValid = true, int64(d.Cast), int64(d.Registered), int64(d.Voted), d.Valid
+			rr.Declared, rr.Registered, rr.Voted, rr.RoundValid = true, int64(d.Registered), int64(d.Voted), d.Valid
+			if d.ValidBallots+d.Blank+d.InvalidBallots == d.Cast && d.Cast > 0 {
+				rr.Cast, rr.Valid, rr.Blank, rr.Invalid = int64(d.Cast), int64(d.ValidBallots), int64(d.Blank), int64(d.InvalidBallots)
+			}
+			rr.Status, rr.Reason, rr.SetAsideRule = RoundInvalid, d.Reason, d.SetAsideRule
+			if d.Valid {
+				rr.Status = RoundValid
+			}
 			rr.Phase, rr.DeclaredAt = PhaseDeclared, m.DeclaredAt[ri.Round]
 			rr.Tally, rr.Elected, rr.Tied, rr.Remaining = d.Tally, d.Elected, d.Tied, d.Remaining
 			rr.InvalidBoxes, rr.Final = d.InvalidBoxes, d.Final
@@ -122,6 +142,7 @@ func roundResults(ctx context.Context, db pebble.Reader, eid string, m *resultsM
 		return rr, err
 	}
 	rr.RoundValid = m.Rules.Validity.Met(int(rr.Voted), int(rr.Registered))
+	rr.Status = RoundInProgress
 	th := m.Rules.Election
 	if ri.Kind == domain.RoundRunoff {
 		th = m.Rules.SecondRound

@@ -191,15 +191,15 @@ func resultsView(r projections.ElectionResults) view {
 	if r.Voided {
 		v.lines = append(v.lines, "void: "+r.VoidReason)
 	}
-	all := table{header: []string{"round", "kind", "candidate_id", "name", "write_in", "votes", "elected"}}
+	all := table{header: []string{"round", "kind", "candidate_id", "name", "write_in", "votes", "elected", "tied", "round_status", "round_reason"}}
 	for _, rr := range r.Rounds {
-		v.lines = append(v.lines, fmt.Sprintf("round %d (%s, %d seats, declared %s): cast %d, valid %d, blank %d, invalid %d; registered %d, voted %d, round valid %s",
-			rr.Round, rr.Kind, rr.Seats, cell(rr.Declared, true), rr.Cast, rr.Valid, rr.Blank, rr.Invalid, rr.Registered, rr.Voted, cell(rr.RoundValid, true)))
-		t := table{title: fmt.Sprintf("round %d tally", rr.Round), header: all.header[2:]}
+		v.lines = append(v.lines, roundLine(rr)...)
+		t := table{title: fmt.Sprintf("round %d tally", rr.Round), header: all.header[2:8]}
 		for _, tv := range rr.Tally {
 			elected := slices.ContainsFunc(rr.Elected, func(m domain.Member) bool { return m.ID == tv.ID })
-			t.add(tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected)
-			all.add(rr.Round, rr.Kind, tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected)
+			tied := tieCell(slices.Contains(rr.Tied, tv.ID))
+			t.add(tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected, tied)
+			all.add(rr.Round, rr.Kind, tv.ID, tv.Name, tv.WriteIn, tv.Votes, elected, tied, rr.Status, rr.Reason)
 		}
 		v.tables = append(v.tables, t)
 	}
@@ -210,6 +210,44 @@ func resultsView(r projections.ElectionResults) view {
 	v.tables = append(v.tables, m)
 	v.export = &all
 	return v
+}
+
+// roundLine says a round's figures, its status and, when it failed, why.
+func roundLine(rr projections.RoundResults) []string {
+	out := []string{fmt.Sprintf("round %d (%s, %d seats, declared %s): cast %d, valid %d, blank %d, invalid %d; registered %d, voted %d, round %s",
+		rr.Round, rr.Kind, rr.Seats, cell(rr.Declared, true), rr.Cast, rr.Valid, rr.Blank, rr.Invalid, rr.Registered, rr.Voted, statusWords[rr.Status])}
+	if rr.Reason != "" {
+		out = append(out, fmt.Sprintf("  round %d invalid because: %s", rr.Round, reasonWords[rr.Reason]))
+	}
+	if len(rr.InvalidBoxes) > 0 {
+		line := fmt.Sprintf("  boxes returning more ballots than issued: %s", strings.Join(rr.InvalidBoxes, ", "))
+		if rr.SetAsideRule != "" {
+			line += " (set aside under " + rr.SetAsideRule + ")"
+		}
+		out = append(out, line)
+	}
+	if len(rr.Tied) > 0 {
+		out = append(out, fmt.Sprintf("  并列 / tie at the last seat, none of them elected: %s", strings.Join(rr.Tied, ", ")))
+	}
+	return out
+}
+
+var statusWords = map[string]string{
+	projections.RoundInProgress: "in progress (进行中)",
+	projections.RoundValid:      "valid (有效)",
+	projections.RoundInvalid:    "invalid (无效)",
+}
+
+var reasonWords = map[string]string{
+	domain.ReasonTurnout:       "不足法定比例的选民投票 / not enough registered voters voted",
+	domain.ReasonBallotsExcess: "投票数多于投票人数 / a box returned more ballots than it issued",
+}
+
+func tieCell(tied bool) string {
+	if tied {
+		return "并列/tie"
+	}
+	return ""
 }
 
 func (q *queryCmds) reconciliationCmd() *cobra.Command {

@@ -288,8 +288,8 @@ func checkQueries(t *testing.T, e *cliEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(b, []byte("\xEF\xBB\xBFround,kind,candidate_id,name,write_in,votes,elected\r\n")) ||
-		!strings.Contains(string(b), "1,first,c1,刘一,false,21,true\r\n") {
+	if !bytes.HasPrefix(b, []byte("\xEF\xBB\xBFround,kind,candidate_id,name,write_in,votes,elected,tied,round_status,round_reason\r\n")) ||
+		!strings.Contains(string(b), "1,first,c1,刘一,false,21,true,,valid,\r\n") {
 		t.Errorf("results.csv:\n%q", b)
 	}
 	file = filepath.Join(e.dir, "turnout.csv")
