@@ -119,6 +119,7 @@ func routeCases(f fixture) []routeCase {
 	get("/api/v1/results/elections/"+el.ID, everyone)
 	get("/api/v1/resolutions/regions/2201", everyone)
 	get("/api/v1/reconciliation/elections/"+el.ID, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
+	get("/api/v1/desk/elections/"+el.ID+"/stations/"+el.Station, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
 	get("/api/v1/consultations/regions/"+village, append([]string{"secretary_in"}, auditors...))
 	get("/api/v1/consultations/"+f.consultation, append([]string{"secretary_in"}, auditors...))
 	get("/api/v1/supervision/regions/"+village, auditors)

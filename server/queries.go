@@ -73,6 +73,7 @@ func (s *Server) registerQueries() {
 	s.registerResults()
 	s.registerConsultations()
 	s.registerAuditTrail()
+	s.registerDesk()
 }
 
 func (s *Server) registerTurnout() {

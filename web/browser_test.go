@@ -46,7 +46,7 @@ func startSite(t *testing.T, ctx context.Context) *testSite {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d elections, %d events in %v", sum.Elections, sum.Events, time.Since(start).Round(time.Millisecond))
-	return serveNode(t, n)
+	return serveNode(t, n, nil)
 }
 
 // openNode opens a node on embedded defaults in a temp dir.
@@ -63,7 +63,7 @@ func openNode(t *testing.T, ctx context.Context) *node.Node {
 
 // serveNode serves n's API with the dashboard on a loopback port and
 // makes an admin and an observer token.
-func serveNode(t *testing.T, n *node.Node) *testSite {
+func serveNode(t *testing.T, n *node.Node, wrap func(http.Handler) http.Handler) *testSite {
 	t.Helper()
 	srv, err := server.New(n, server.Options{StreamPoll: 100 * time.Millisecond})
 	if err != nil {
@@ -73,7 +73,11 @@ func serveNode(t *testing.T, n *node.Node) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(Mount(srv.Handler()))
+	h := Mount(srv.Handler())
+	if wrap != nil {
+		h = wrap(h)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close) // ends the streams before ts.Close waits for them
 	s := &testSite{url: ts.URL, admin: admin}

@@ -241,7 +241,7 @@ func TestElectionPhases(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	n := openNode(t, ctx)
-	s := serveNode(t, n)
+	s := serveNode(t, n, nil)
 	b := browser(t)
 	sh := newShooter(t)
 	run(t, b, "sign in", chromedp.Navigate(s.url+"/signin"), chromedp.WaitVisible(chromedp.ID("token")),

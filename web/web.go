@@ -1,16 +1,19 @@
 // Package web is the ledger's dashboard: a single-page application of
 // plain HTML, CSS and JavaScript modules, with Apache ECharts vendored,
 // embedded in the binary so that it works with no internet and no build
-// step. It reads everything through the HTTP API of package server
-// (/api/v1/...), with the bearer token the user signs in with.
+// step. It talks to the HTTP API of package server (/api/v1/...) with the
+// bearer token the user signs in with.
 //
 // Handler serves the application; Mount puts it beside the API on one
 // handler. Pages: turnout (drill-down from province to community or
-// village, live check-ins over server-sent events), an election (results,
-// second rounds, reconciliation per box, a printable announcement), audit
-// (an aggregate's timeline, the latest signed checkpoint, receipts checked
-// in the browser), consultations and supervision. Chinese by default,
-// English on request.
+// village, live check-ins over server-sent events), an election (its
+// phase, every round, reconciliation per box, a printable notice that
+// follows the state), audit (an aggregate's timeline, the latest signed
+// checkpoint, receipts checked in the browser), consultations and
+// supervision, and the pages that record election day: a station's
+// check-in desk and counting board, with a read-only public view of the
+// count. It reads and writes everything through the HTTP API of package
+// server. Chinese by default, English on request.
 package web
 
 import (

@@ -27,6 +27,9 @@ async function discover() {
     audit: me.role === 'admin' || me.role === 'inspector',
     operational: me.role !== 'observer',
     admin: me.role === 'admin',
+    // record: may record election-day facts (check-ins, ballots): the
+    // election supervisors' role and the administrator.
+    record: me.role === 'admin' || me.role === 'supervisor',
   };
   c.role = c.admin ? 'admin' : c.audit ? 'inspector' : c.operational ? 'operator' : 'observer';
   return c;
@@ -47,6 +50,8 @@ const routes = [
   [/^\/audit$/, () => import('./pages/audit.js')],
   [/^\/consultations(?:\/(\d+))?$/, () => import('./pages/consultations.js')],
   [/^\/supervision(?:\/(\d+))?$/, () => import('./pages/supervision.js')],
+  [/^\/desk\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})$/, () => import('./pages/desk.js')],
+  [/^\/count\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})(?:\/(public))?$/, () => import('./pages/count.js')],
 ];
 
 let leave = null; // the current page's cleanup
@@ -57,7 +62,7 @@ export async function render() {
   if (leave) { leave(); leave = null; }
   let path = location.pathname;
   if (path === '/' || path === '') { history.replaceState(null, '', '/turnout/' + defaultRegion()); path = location.pathname; }
-  if (!token() && path !== '/signin') {
+  if (!token() && path !== '/signin' && !isPublic(path)) {
     history.replaceState(null, '', '/signin?next=' + encodeURIComponent(location.pathname + location.search));
     path = '/signin';
   }
@@ -78,6 +83,10 @@ export async function render() {
     if (my === seq) fill(main, errorBox(e));
   }
 }
+
+// isPublic reports whether path may be shown without signing in: the
+// counting board's projector view (it shows what the count shows aloud).
+function isPublic(path) { return /^\/count\/[0-9A-Za-z]{26}\/[0-9A-Za-z]{26}\/public$/.test(path); }
 
 export function navigate(url, replace = false) {
   replace ? history.replaceState(null, '', url) : history.pushState(null, '', url);

@@ -30,7 +30,7 @@ export async function render(main, [id], ctx) {
     el('div', { class: 'actions no-print' }, el('button', { type: 'button', id: 'print', onclick: () => window.print() }, t('election.print'))),
     rounds.map((r) => roundSection(r)),
     membersSection(results),
-    stationsSection(turnout.stations || []),
+    stationsSection(id, turnout.stations || [], ctx.caps),
     recon,
     notice(results, rounds),
   );
@@ -113,9 +113,14 @@ function membersSection(r) {
   ], removed, () => ({ data: { testid: 'removed-row' } }))] : null);
 }
 
-function stationsSection(stations) {
+// stationsSection lists the stations; staff who may record see links to
+// each station's check-in desk and counting board.
+function stationsSection(eid, stations, caps) {
+  const rec = caps && caps.record;
   return el('section', {}, el('h2', {}, t('election.stations')), table([
-    [t('election.station'), (s) => [el('span', { class: 'code' }, s.station_id), s.mobile ? el('small', { class: 'muted' }, ' · ' + t('election.mobileBox')) : ''], ''],
+    [t('election.station'), (s) => [el('span', { class: 'code' }, s.station_id), s.mobile ? el('small', { class: 'muted' }, ' · ' + t('election.mobileBox')) : '',
+      rec ? el('span', { class: 'no-print' }, ' ', el('a', { href: `/desk/${eid}/${s.station_id}`, data: { testid: 'desk-link' } }, t('desk.title')),
+        ' · ', el('a', { href: `/count/${eid}/${s.station_id}`, data: { testid: 'count-link' } }, t('count.title'))) : null], ''],
     [t('turnout.registered'), (s) => num(s.registered), 'n'],
     [t('turnout.voted'), (s) => num(s.voted), 'n'],
     [t('turnout.proxy'), (s) => num(s.proxy), 'n'],
