@@ -146,6 +146,8 @@ async function sha256(...parts) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
 }
 const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+// bytes decodes a hash given as hex text (the API's form) or as an array.
+const bytes = (h) => (typeof h === 'string' ? Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16)) : Uint8Array.from(h));
 const eq = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // verifyInclusion recomputes the root from the event's hash, its leaf
@@ -156,7 +158,7 @@ export async function verifyInclusion(r, cp) {
   let index = BigInt(r.leaf_index);
   let last = BigInt(cp.size) - 1n;
   if (index > last) throw new Error('leaf outside the tree');
-  let h = await sha256(new Uint8Array([0]), Uint8Array.from(r.event.hash));
+  let h = await sha256(new Uint8Array([0]), bytes(r.event.hash));
   for (const p of (r.inclusion_proof || []).map(b64)) {
     if (last === 0n) throw new Error('proof too long');
     if ((index & 1n) === 1n || index === last) {
