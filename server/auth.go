@@ -172,6 +172,10 @@ func (s *Server) authMiddleware(api huma.API) func(huma.Context, func(huma.Conte
 			writeProblem(ctx, errForbidden("the token's role may not use this route"))
 			return
 		}
+		if p := s.allowRequest(tok.ID); p != nil {
+			writeProblem(ctx, p)
+			return
+		}
 		next(huma.WithValue(ctx, tokenKey, tok))
 	}
 }

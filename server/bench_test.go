@@ -30,7 +30,7 @@ func BenchmarkHTTPCheckIn(b *testing.B) {
 func benchCheckIn(b *testing.B, stations int) {
 	fileStream = true
 	defer func() { fileStream = false }()
-	e := newEnv(b, Options{MaxInFlightWrites: 256})
+	e := newEnv(b, Options{MaxInFlightWrites: 256, Limits: Limits{RatePerToken: -1}}) // one token for all writers
 	el := e.openElectionAt(village, max(b.N, 1), stations)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
 	const clients = 64

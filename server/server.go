@@ -35,6 +35,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"ledger/audit"
 	"ledger/node"
@@ -78,6 +79,9 @@ type Options struct {
 	// neither revoked nor expired; it ends within this time of either.
 	// Default 500ms.
 	StreamReauth time.Duration
+	// Limits are the timeouts and limits of connections, streams and
+	// request rates.
+	Limits Limits
 }
 
 func (o *Options) setDefaults() {
@@ -96,6 +100,7 @@ func (o *Options) setDefaults() {
 	if o.MaxBatchBodyBytes == 0 {
 		o.MaxBatchBodyBytes = 8 << 20
 	}
+	o.Limits.setDefaults()
 	if o.StreamReauth == 0 {
 		o.StreamReauth = 500 * time.Millisecond
 	}
@@ -119,6 +124,8 @@ type Server struct {
 	closing chan struct{} // closed when shutdown starts: streams end
 	disk    *diskGuard
 	once    sync.Once
+	streams streamSlots
+	rates   rates
 }
 
 // New builds the server of node n.
@@ -132,7 +139,7 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	}
 	s := &Server{n: n, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
 		tokens: NewTokens(n.Store.DB()), writes: make(chan struct{}, opts.MaxInFlightWrites),
-		closing: make(chan struct{})}
+		closing: make(chan struct{}), streams: streamSlots{perToken: map[string]int{}}, rates: rates{byID: map[string]*rate.Limiter{}}}
 	var err error
 	if s.metrics, err = newMetrics(s, opts.Registry); err != nil {
 		return nil, err
@@ -178,8 +185,9 @@ func (s *Server) Handler() http.Handler { return s.logged(secure(strict(s.routed
 // Serve serves on ln until ctx ends, then shuts down gracefully: streams
 // end at once, other requests get up to grace to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv := s.opts.Limits.httpServer(s.Handler())
+	srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	ln = newLimitListener(ln, s.opts.Limits.MaxConns)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"ledger/eventstore"
 	"ledger/projections"
@@ -44,16 +45,16 @@ func (s *Server) registerStreams() {
 	huma.Register(s.api, sseOp("stream-turnout-election", "/api/v1/streams/turnout/elections/{election_id}",
 		"Live turnout of an election (event: turnout, id: log position)", readPublished),
 		func(ctx context.Context, in *electionIn) (*huma.StreamResponse, error) {
-			return s.turnoutStream(func(ctx context.Context) (any, error) {
+			return s.turnoutStream(ctx, func(ctx context.Context) (any, error) {
 				return projections.TurnoutOfElection(ctx, db, in.ElectionID)
-			}), nil
+			})
 		})
 	huma.Register(s.api, sseOp("stream-turnout-region", "/api/v1/streams/turnout/regions/{region}",
 		"Live turnout of a region (event: turnout, id: log position)", readPublished),
 		func(ctx context.Context, in *regionIn) (*huma.StreamResponse, error) {
-			return s.turnoutStream(func(ctx context.Context) (any, error) {
+			return s.turnoutStream(ctx, func(ctx context.Context) (any, error) {
 				return projections.TurnoutOfRegion(ctx, db, in.Region)
-			}), nil
+			})
 		})
 	huma.Register(s.api, sseOp("stream-region-events", "/api/v1/streams/events/regions/{region}",
 		"A region's events as they become durable (event: the event type, id: log position)", readOperational),
@@ -65,7 +66,7 @@ func (s *Server) registerStreams() {
 			if err != nil {
 				return nil, err
 			}
-			return s.eventStream(in.Region, from), nil
+			return s.eventStream(ctx, in.Region, from)
 		})
 }
 
@@ -110,19 +111,50 @@ func (s *Server) streamCtx(ctx context.Context) (context.Context, context.Cancel
 	return ctx, cancel
 }
 
-func startStream(hctx huma.Context) (io.Writer, func()) {
+// startStream sends the head of a stream and returns its writer, which
+// gives every write WriteTimeout anew, and its flush.
+func (s *Server) startStream(hctx huma.Context) (io.Writer, func()) {
 	hctx.SetHeader("Content-Type", "text/event-stream")
 	hctx.SetHeader("Cache-Control", "no-cache")
 	hctx.SetHeader("X-Accel-Buffering", "no")
 	hctx.SetStatus(http.StatusOK)
-	w := hctx.BodyWriter()
+	_, rw := humago.Unwrap(hctx)
+	w := &deadlineWriter{w: hctx.BodyWriter(), rc: http.NewResponseController(rw), d: s.opts.Limits.WriteTimeout}
 	flush := func() {
-		if f, ok := w.(http.Flusher); ok {
+		if f, ok := w.w.(http.Flusher); ok {
 			f.Flush()
 		}
 	}
+	_, _ = w.Write(nil)
 	flush()
 	return w, flush
+}
+
+// deadlineWriter moves the connection's write deadline d ahead before each
+// write, so that a long stream outlives the server's WriteTimeout while a
+// stuck reader still times out.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.d)) // not every writer supports it (tests' recorders)
+	return w.w.Write(b)
+}
+
+// openStream takes a stream slot for the request's token and wraps body so
+// that it releases the slot when the stream ends.
+func (s *Server) openStream(ctx context.Context, body func(huma.Context)) (*huma.StreamResponse, error) {
+	release, p := s.acquireStream(tokenFrom(ctx).ID)
+	if p != nil {
+		return nil, p
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		defer release()
+		body(hctx)
+	}}, nil
 }
 
 func writeSSE(w io.Writer, id uint64, event string, data []byte) error {
@@ -132,11 +164,11 @@ func writeSSE(w io.Writer, id uint64, event string, data []byte) error {
 
 // turnoutStream sends the read model's answer at once and then whenever it
 // changes, looking at it each StreamPoll when the log moved.
-func (s *Server) turnoutStream(query func(context.Context) (any, error)) *huma.StreamResponse {
-	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+func (s *Server) turnoutStream(ctx context.Context, query func(context.Context) (any, error)) (*huma.StreamResponse, error) {
+	return s.openStream(ctx, func(hctx huma.Context) {
 		ctx, cancel := s.streamCtx(hctx.Context())
 		defer cancel()
-		w, flush := startStream(hctx)
+		w, flush := s.startStream(hctx)
 		tick := time.NewTicker(s.opts.StreamPoll)
 		defer tick.Stop()
 		var last []byte
@@ -168,18 +200,18 @@ func (s *Server) turnoutStream(query func(context.Context) (any, error)) *huma.S
 			case <-tick.C:
 			}
 		}
-	}}
+	})
 }
 
 var errStreamDone = errors.New("server: stream ended")
 
 // eventStream sends every durable event of region (a code prefix) from
 // position from on.
-func (s *Server) eventStream(region string, from uint64) *huma.StreamResponse {
-	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+func (s *Server) eventStream(ctx context.Context, region string, from uint64) (*huma.StreamResponse, error) {
+	return s.openStream(ctx, func(hctx huma.Context) {
 		ctx, cancel := s.streamCtx(hctx.Context())
 		defer cancel()
-		w, flush := startStream(hctx)
+		w, flush := s.startStream(hctx)
 		err := s.n.Store.Subscribe(ctx, from, func(e eventstore.Envelope) error {
 			if !strings.HasPrefix(e.Region, region) {
 				return nil
@@ -197,5 +229,5 @@ func (s *Server) eventStream(region string, from uint64) *huma.StreamResponse {
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errStreamDone) {
 			s.log.Warn("event stream ended", "err", err)
 		}
-	}}
+	})
 }

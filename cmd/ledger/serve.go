@@ -27,6 +27,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var demoScale float64
 	var witnesses []string
 	var quorum int
+	var lim server.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a ledger node and its HTTP API: embedded NATS JetStream and Pebble under --data, ingest, read models",
@@ -49,7 +50,7 @@ At the first start it creates an admin token, prints it once and writes it to
 			}
 			defer n.Close()
 			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler(),
-				MinFreeBytes: minFreeMiB << 20})
+				MinFreeBytes: minFreeMiB << 20, Limits: lim})
 			if err != nil {
 				return err
 			}
@@ -82,6 +83,7 @@ At the first start it creates an admin token, prints it once and writes it to
 	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
 	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
+	addLimitFlags(cmd, &lim)
 	return cmd
 }
 
@@ -116,4 +118,17 @@ func listen(addr, cert, key string) (net.Listener, string, error) {
 		return nil, "", fmt.Errorf("TLS certificate: %w", err)
 	}
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), "https", nil
+}
+
+// addLimitFlags adds the timeouts and limits of the HTTP server.
+func addLimitFlags(cmd *cobra.Command, l *server.Limits) {
+	f := cmd.Flags()
+	f.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
+	f.DurationVar(&l.ReadTimeout, "read-timeout", 30*time.Second, "time to read a whole request, body included")
+	f.DurationVar(&l.WriteTimeout, "write-timeout", 30*time.Second, "time to write an answer (streams: each event)")
+	f.DurationVar(&l.IdleTimeout, "idle-timeout", 30*time.Second, "how long a keep-alive connection may wait for its next request")
+	f.IntVar(&l.MaxConns, "max-conns", 1024, "open connections; one more is answered 503 with Retry-After and closed")
+	f.IntVar(&l.MaxStreams, "max-streams", 256, "open event streams in all before 503")
+	f.IntVar(&l.MaxStreamsPerToken, "max-streams-per-token", 8, "open event streams of one token before 429")
+	f.Float64Var(&l.RatePerToken, "rate-per-token", 200, "requests per second of one token on average, bursts of twice as many, before 429; negative: no limit")
 }
