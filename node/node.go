@@ -239,5 +239,9 @@ func (n *Node) Close() error {
 	if n.Checkpointer != nil {
 		_, last = n.Checkpointer.SignNow(ctx)
 	}
-	return errors.Join(last, n.stopCheckpoints(ctx), n.stopCosigner(ctx), n.Store.Close())
+	var cosigner error
+	if n.stopCosigner != nil {
+		cosigner = n.stopCosigner(ctx)
+	}
+	return errors.Join(last, n.stopCheckpoints(ctx), cosigner, n.Store.Close())
 }

@@ -31,7 +31,7 @@ verify-bundle needs neither: it checks an exported bundle on its own.`,
 	}
 	cmd.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print JSON for scripts")
 	cmd.AddCommand(auditKeyCmd(g), auditProofCmd(g), auditVerifyCmd(g), auditReplayCmd(g),
-		auditExportCmd(g), auditVerifyBundleCmd(g), auditCheckpointCmd(g))
+		auditExportCmd(g), auditVerifyBundleCmd(g), auditCheckpointCmd(g), auditVerifyReceiptCmd(g), auditWitnessesCmd(g))
 	return cmd
 }
 
@@ -114,11 +114,15 @@ func signLatest(cmd *cobra.Command, n *node.Node) ([]byte, error) {
 }
 
 func auditProofCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var q quorumFlags
+	cmd := &cobra.Command{
 		Use:   "proof EVENT_ID",
 		Short: "Print a receipt: the event, a signed checkpoint and the inclusion proof of the event in it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, _, err := q.policy(); err != nil {
+				return err
+			}
 			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
@@ -134,24 +138,37 @@ func auditProofCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := audit.VerifyReceipt(r, n.Verifier); err != nil {
+			cp, err := audit.VerifyReceipt(r, n.Verifier)
+			if err != nil {
 				return fmt.Errorf("the receipt does not verify: %w", err)
 			}
 			if g.jsonOut {
-				return printJSON(cmd.OutOrStdout(), r)
+				// Not indented: indenting would rewrite the event's payload
+				// and the receipt would no longer verify.
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				if _, err := cmd.OutOrStdout().Write(append(b, '\n')); err != nil {
+					return err
+				}
+			} else {
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "event      %s  %s  %s/%s v%d\n", r.Event.EventID, r.Event.Type, r.Event.AggregateKind, r.Event.AggregateID, r.Event.Version)
+				fmt.Fprintf(w, "position   %d (leaf %d)\nhash       %s\n", r.Event.Position, r.LeafIndex, r.Event.Hash)
+				fmt.Fprintf(w, "proof      %d hashes, verified against the checkpoint below\n\n%s", len(r.InclusionProof), r.Checkpoint)
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "event      %s  %s  %s/%s v%d\n", r.Event.EventID, r.Event.Type, r.Event.AggregateKind, r.Event.AggregateID, r.Event.Version)
-			fmt.Fprintf(w, "position   %d (leaf %d)\nhash       %s\n", r.Event.Position, r.LeafIndex, r.Event.Hash)
-			fmt.Fprintf(w, "proof      %d hashes, verified against the checkpoint below\n\n%s", len(r.InclusionProof), r.Checkpoint)
-			return nil
+			return q.check(cmd.ErrOrStderr(), false, fmt.Sprintf("the receipt's checkpoint of size %d", cp.Size), []byte(r.Checkpoint))
 		},
 	}
+	q.add(cmd.Flags())
+	return cmd
 }
 
 func auditVerifyCmd(g *globals) *cobra.Command {
 	var witness []string
 	var readOnly bool
+	var q quorumFlags
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Recompute hash chains and the Merkle tree from JetStream and from Pebble; check every checkpoint",
@@ -164,6 +181,9 @@ updated or repaired (a stream shorter than Pebble is reported, with the position
 lacks). Exit 0 when intact; exit 1 naming the first bad position otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := q.policy(); err != nil {
+				return err
+			}
 			n, err := openReadOnly(cmd, g)
 			if err != nil {
 				return err
@@ -191,12 +211,35 @@ lacks). Exit 0 when intact; exit 1 naming the first bad position otherwise.`,
 			if err != nil {
 				return err
 			}
-			return reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, time.Since(start))
+			if err := reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, time.Since(start)); err != nil {
+				return err
+			}
+			return checkLatestQuorum(cmd, g, n, &q)
 		},
 	}
+	q.add(cmd.Flags())
 	cmd.Flags().StringSliceVar(&witness, "checkpoint", nil, "more checkpoint notes to check (files, e.g. from witnesses)")
 	cmd.Flags().BoolVar(&readOnly, "read-only", false, "read both copies as verify does and check nothing: how long reading alone takes, to tell a slow disk from slow checks")
 	return cmd
+}
+
+// checkLatestQuorum checks the witnesses' cosignatures on the latest
+// stored checkpoint, the one a verification of the whole log relies on.
+func checkLatestQuorum(cmd *cobra.Command, g *globals, n *node.Node, q *quorumFlags) error {
+	if len(q.keys) == 0 {
+		return nil
+	}
+	latest, err := n.Tree.LatestCheckpoint()
+	if err != nil {
+		return exitError{code: 1, msg: "no checkpoint to check the witnesses' cosignatures on: " + err.Error()}
+	}
+	size := "?"
+	if n.Verifier != nil {
+		if cp, err := audit.ParseCheckpoint(latest, n.Verifier); err == nil {
+			size = fmt.Sprint(cp.Size)
+		}
+	}
+	return q.check(cmd.OutOrStdout(), g.jsonOut, "the latest checkpoint (size "+size+")", latest)
 }
 
 // reportReadOnly reads both copies of the log (audit.ReadCopies) and
@@ -421,6 +464,7 @@ var errNoVerifierKey = errors.New("no checkpoint verifier key in the data direct
 
 func auditVerifyBundleCmd(g *globals) *cobra.Command {
 	var key string
+	var q quorumFlags
 	cmd := &cobra.Command{
 		Use:   "verify-bundle FILE",
 		Short: "Check an exported bundle with no server and no data directory",
@@ -434,13 +478,24 @@ func auditVerifyBundleCmd(g *globals) *cobra.Command {
 			if key != "" {
 				opts = append(opts, audit.PinKey(key))
 			}
+			if _, _, err := q.policy(); err != nil {
+				return err
+			}
 			rep, err := audit.VerifyBundle(data, opts...)
 			if err != nil {
 				return exitError{code: 1, msg: "the bundle does not verify: " + err.Error()}
 			}
-			return reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, 0)
+			if err := reportVerify(cmd.OutOrStdout(), g.jsonOut, rep, 0); err != nil {
+				return err
+			}
+			b, err := audit.ParseBundle(data)
+			if err != nil {
+				return err
+			}
+			return q.check(cmd.OutOrStdout(), g.jsonOut, fmt.Sprintf("the bundle's checkpoint of size %d", rep.TreeSize), []byte(b.Checkpoint))
 		},
 	}
+	q.add(cmd.Flags())
 	cmd.Flags().StringVar(&key, "key", "", "require this verifier key (from \"ledger audit key\" of the ledger you trust)")
 	return cmd
 }
