@@ -32,10 +32,18 @@ type CheckpointerConfig struct {
 	// cover more. Default: the tree's committed size. Wire it to
 	// eventstore.Store.Position so checkpoints only cover fsynced events.
 	Durable func() uint64
+	// Hold, when set, is asked before each signature: a non-nil error
+	// (the node's two copies of the log disagree) means no checkpoint is
+	// signed; SignNow returns ErrHeld wrapping it.
+	Hold func() error
 	// Poll is how often the event count is looked at. Default 100ms.
 	Poll   time.Duration
 	Logger *slog.Logger
 }
+
+// ErrHeld means a checkpoint was not signed because Hold said the log is
+// not in a state to sign.
+var ErrHeld = errors.New("audit: checkpoint held: the log's copies disagree")
 
 // Checkpointer signs, stores and publishes checkpoints of a Tree every
 // Every events or Interval, whichever comes first, and on demand.
@@ -135,6 +143,11 @@ func (c *Checkpointer) size() uint64 { return min(c.cfg.Durable(), c.cfg.Tree.Si
 func (c *Checkpointer) SignNow(ctx context.Context) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cfg.Hold != nil {
+		if err := c.cfg.Hold(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrHeld, err)
+		}
+	}
 	size := c.size()
 	if size == c.signed && size > 0 {
 		if latest, err := c.cfg.Tree.LatestCheckpoint(); err == nil {

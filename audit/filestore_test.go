@@ -75,6 +75,7 @@ type fileStore struct {
 	dir    string // .../streams/<stream>/msgs
 	stream string
 	blocks []uint32 // indexes of the block files, ascending
+	remove uint32   // a block file to remove after write (0: none)
 }
 
 // streamFileStore finds the stream's message directory under the store's

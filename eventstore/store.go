@@ -161,26 +161,27 @@ type Store struct {
 	durable progress // what is fsynced in Pebble
 	ready   chan struct{}
 
-	heads    *bounded.Map[string, head]      // appender side: the head each append follows
-	chain    *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
-	group    map[string]head                 // ingest side: heads written in the batch being built
-	runs     indexRuns                       // ingest side: index entries of the batch being built
-	batch    *pebble.Batch                   // ingest side: the batch being built, reused from group to group
-	idx      *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
-	cmds     []command                       // ingest side: the batch's commands
-	all      []Envelope                      // ingest side: the events of the batch being built
-	recent   [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
-	sent     sentMessages                    // published, not yet ingested: ingest need not decode them
-	own      atomic.Bool                     // ingest takes this node's messages from their acknowledgements
-	acked    chan decoded                    // those messages, from the publishers to ingest
-	owning   chan struct{}                   // closed once own is set
-	foreign  atomic.Bool                     // ingest met a message another process published
-	stop     <-chan struct{}                 // closed by Close
-	halted   chan struct{}                   // closed when ingest stops on an error
-	readOnly bool                            // opened by OpenReadOnly: nothing is written
-	locks    [1024]sync.Mutex
-	seed     maphash.Seed
-	lastTime atomic.Int64
+	heads     *bounded.Map[string, head]      // appender side: the head each append follows
+	chain     *bounded.Map[string, head]      // ingest side: the head each ingested event must follow
+	group     map[string]head                 // ingest side: heads written in the batch being built
+	runs      indexRuns                       // ingest side: index entries of the batch being built
+	batch     *pebble.Batch                   // ingest side: the batch being built, reused from group to group
+	idx       *pebble.Batch                   // ingest side: the batch's index entries, kept apart until the event IDs are in
+	cmds      []command                       // ingest side: the batch's commands
+	all       []Envelope                      // ingest side: the events of the batch being built
+	recent    [1 << 14]atomic.Pointer[msgRef] // where recently ingested messages landed, by seq
+	sent      sentMessages                    // published, not yet ingested: ingest need not decode them
+	own       atomic.Bool                     // ingest takes this node's messages from their acknowledgements
+	acked     chan decoded                    // those messages, from the publishers to ingest
+	owning    chan struct{}                   // closed once own is set
+	foreign   atomic.Bool                     // ingest met a message another process published
+	stop      <-chan struct{}                 // closed by Close
+	halted    chan struct{}                   // closed when ingest stops on an error
+	readOnly  bool                            // opened by OpenReadOnly: nothing is written
+	integrity atomic.Pointer[IntegrityError]  // the first disagreement the scrub found
+	locks     [1024]sync.Mutex
+	seed      maphash.Seed
+	lastTime  atomic.Int64
 
 	stats  Stats
 	cancel context.CancelFunc
@@ -211,6 +212,12 @@ type Stats struct {
 	// power loss, or its store files cut short): the history is whole
 	// again, but an operator or an inspection team should know it happened.
 	Republished atomic.Uint64
+	// ScrubProblems counts disagreements the scrub found between the
+	// stream and Pebble (at most one per start: the first is kept).
+	ScrubProblems atomic.Uint64
+	// Scrubbed counts events the scrub re-read from the stream and
+	// compared with Pebble's.
+	Scrubbed atomic.Uint64
 }
 
 // Open opens (or creates) the store, repairs a JetStream stream shorter

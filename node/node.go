@@ -57,6 +57,10 @@ type Config struct {
 	// 10,000 and 10s.
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
+	// ScrubPeriod is how long the scrub's rolling re-read of the stream
+	// takes to cover the whole log (eventstore.ScrubConfig.Period).
+	// Default 24h. ScrubTick is how often it wakes; default 1s.
+	ScrubPeriod, ScrubTick time.Duration
 	// Offline opens the node for inspection only: no checkpoints are
 	// signed in the background (audit commands on a stopped node's data).
 	Offline bool
@@ -88,6 +92,7 @@ type Node struct {
 
 	stopCheckpoints func(context.Context) error
 	stopCosigner    func(context.Context) error
+	stopScrub       func(context.Context) error
 }
 
 // Open starts a node. Close it to stop.
@@ -173,11 +178,12 @@ func writable(dir string) error {
 func (n *Node) startCheckpoints() error {
 	n.stopCheckpoints = func(context.Context) error { return nil }
 	n.stopCosigner = func(context.Context) error { return nil }
+	n.stopScrub = func(context.Context) error { return nil }
 	if n.Config.Offline {
 		return nil
 	}
 	cp, err := audit.NewCheckpointer(audit.CheckpointerConfig{
-		Tree: n.Tree, Signer: n.Signer, Conn: n.Store.Conn(),
+		Tree: n.Tree, Signer: n.Signer, Conn: n.Store.Conn(), Hold: n.Store.Integrity,
 		Every: n.Config.CheckpointEvery, Interval: n.Config.CheckpointInterval, Logger: n.Config.Logger,
 		Durable: func() uint64 { _, pos := n.Store.Position(); return pos },
 	})
@@ -185,6 +191,7 @@ func (n *Node) startCheckpoints() error {
 		return err
 	}
 	n.Checkpointer = cp
+	n.stopScrub = n.Store.StartScrub(eventstore.ScrubConfig{Period: n.Config.ScrubPeriod, Tick: n.Config.ScrubTick})
 	n.stopCheckpoints = cp.Start(context.Background())
 	return n.startCosigner()
 }
@@ -220,10 +227,12 @@ type ReadyCheck struct {
 }
 
 // ReadyChecks are the node's readiness checks beyond ingest having caught
-// up: "witness_quorum" when witnesses are configured (the latest
-// checkpoint has or can still get its quorum of cosignatures).
+// up: "integrity" (the scrub found the stream and Pebble in agreement:
+// eventstore.Store.Integrity) and "witness_quorum" when witnesses are
+// configured (the latest checkpoint has or can still get its quorum of
+// cosignatures).
 func (n *Node) ReadyChecks() []ReadyCheck {
-	var checks []ReadyCheck
+	checks := []ReadyCheck{{Name: "integrity", Check: n.Store.Integrity}}
 	if n.Cosigner != nil {
 		checks = append(checks, ReadyCheck{Name: "witness_quorum", Check: n.Cosigner.Ready})
 	}
@@ -239,9 +248,15 @@ func (n *Node) Close() error {
 	if n.Checkpointer != nil {
 		_, last = n.Checkpointer.SignNow(ctx)
 	}
-	var cosigner error
+	if errors.Is(last, audit.ErrHeld) {
+		last = nil // the scrub has reported why
+	}
+	var cosigner, scrub error
 	if n.stopCosigner != nil {
 		cosigner = n.stopCosigner(ctx)
 	}
-	return errors.Join(last, n.stopCheckpoints(ctx), cosigner, n.Store.Close())
+	if n.stopScrub != nil {
+		scrub = n.stopScrub(ctx)
+	}
+	return errors.Join(last, n.stopCheckpoints(ctx), cosigner, scrub, n.Store.Close())
 }

@@ -60,6 +60,10 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		"Stream messages ingest skipped because they are not ledger records or their hash does not match.", &st.Stats().BadMessages)
 	chainBreaks := counter("ledger_chain_breaks_total",
 		"Events that did not follow their aggregate's hash chain; ingest stops at the first.", &st.Stats().ChainBreaks)
+	integrity := counter("ledger_integrity_problems_total",
+		"Disagreements the scrub found between the stream and Pebble (the first is kept; /readyz is not ready and no checkpoint is signed after it).", &st.Stats().ScrubProblems)
+	scrubbed := counter("ledger_scrubbed_events_total",
+		"Events the scrub re-read from the stream, re-hashed and compared with Pebble's.", &st.Stats().Scrubbed)
 	fsyncs := counter("ledger_pebble_fsyncs_total",
 		"Fsyncs of Pebble's log by ingest; each covers every batch applied before it (group commit).", &st.Stats().Syncs)
 	fsyncTime := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ledger_pebble_fsync_seconds_total",
@@ -67,7 +71,7 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		func() float64 { return float64(st.Stats().SyncNanos.Load()) / 1e9 })
 	age := (&checkpointAge{}).collector(s)
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.commands, m.cmdTime, m.rejected, m.inflight, events, pos, lag, age,
-		newProjectionLag(s), newWitnessCollector(s), republished, undecodable, chainBreaks, fsyncs, fsyncTime} {
+		newProjectionLag(s), newWitnessCollector(s), republished, undecodable, chainBreaks, integrity, scrubbed, fsyncs, fsyncTime} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

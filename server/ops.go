@@ -6,8 +6,8 @@ import (
 )
 
 // registerOps adds the operational routes, which need no token:
-// /healthz (the process serves), /readyz (ingest has caught up with the
-// log: store.Ready) and /metrics (Prometheus).
+// /healthz (the process serves), /readyz (every named readiness check
+// passes: see readiness) and /metrics (Prometheus).
 func (s *Server) registerOps() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
