@@ -50,6 +50,7 @@ func OpenReadOnly(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{Config: cfg, Store: s, Tree: tree, Projections: views, Verifier: v}
 	n.stopCheckpoints = func(context.Context) error { return nil }
 	n.stopScrub = func(context.Context) error { return nil }
+	n.stopCosigner = func(context.Context) error { return nil }
 	return n, nil
 }
 
