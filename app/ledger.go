@@ -298,6 +298,9 @@ func (l *Ledger) load(ctx context.Context, ref domain.AggregateRef) (domain.Stat
 	if err != nil {
 		return nil, 0, err
 	}
+	if len(events) > 0 && events[0].Region != string(ref.Region) {
+		return nil, 0, absent(ref)
+	}
 	var version uint64
 	for _, e := range events {
 		ev, err := domain.DecodeEvent(e.Type, e.Payload)
@@ -308,6 +311,24 @@ func (l *Ledger) load(ctx context.Context, ref domain.AggregateRef) (domain.Stat
 		version = e.Version
 	}
 	return st, version, nil
+}
+
+// absent is the error of an aggregate that does not exist, given when one
+// exists under this ID in another region than the command names: the
+// answer is the same as for an absent one and names no other region.
+func absent(ref domain.AggregateRef) error {
+	e := &domain.Error{Kind: domain.ErrNotFound, Code: string(ref.Kind) + "_not_found"}
+	switch ref.Kind {
+	case domain.KindElection:
+		e.ZH, e.EN = "未找到该选举", "the election does not exist"
+	case domain.KindStation:
+		e.ZH, e.EN = "未找到该投票站: "+ref.ID, "the polling station does not exist: "+ref.ID
+	case domain.KindConsultation:
+		e.ZH, e.EN = "未找到该协商", "the consultation does not exist"
+	default:
+		e.ZH, e.EN = "未找到该监督检查", "the inspection does not exist"
+	}
+	return e
 }
 
 // lock takes the target's stripe whole and the related aggregates'

@@ -25,7 +25,7 @@ func answer[T any](v T, err error) (*body[T], error) {
 
 func queryProblem(err error) error {
 	if errors.Is(err, projections.ErrNotFound) {
-		return newProblem(classNotFound, "not_found", "未找到", err.Error())
+		return errAbsent()
 	}
 	p, _ := problemOf(err)
 	return p
@@ -59,12 +59,19 @@ type reconIn struct {
 	Round      int    `query:"round" minimum:"0" doc:"the round (default 1)"`
 }
 
-// checkRead applies the scope of an operational read.
+// checkRead applies the scope of an operational read: what is out of
+// scope answers as if it did not exist.
 func checkRead(ctx context.Context, tg target) error {
 	if !tokenFrom(ctx).mayRead(readOperational, tg) {
-		return errOutOfScope()
+		return errAbsent()
 	}
 	return nil
+}
+
+// errAbsent is the one answer for what does not exist or is outside the
+// caller's scope: it names nothing the caller did not send.
+func errAbsent() *Problem {
+	return newProblem(classNotFound, "not_found", "未找到", "not found")
 }
 
 // registerQueries adds one route per read model query.
@@ -186,6 +193,19 @@ type positionIn struct {
 	Position uint64 `path:"position" minimum:"1"`
 }
 
+// inRegion answers an aggregate recorded in another region than ref names
+// as absent, naming neither its region nor its ID.
+func (s *Server) inRegion(ctx context.Context, ref domain.AggregateRef) error {
+	page, err := projections.Audit(ctx, s.n.Store.DB(), projections.AuditQuery{Kind: string(ref.Kind), ID: ref.ID, Limit: 1})
+	if err != nil {
+		return queryProblem(err)
+	}
+	if len(page.Entries) > 0 && page.Entries[0].Region != string(ref.Region) {
+		return errAbsent()
+	}
+	return nil
+}
+
 func (s *Server) registerAuditTrail() {
 	db := s.n.Store.DB()
 	get(s, "audit-events", "/api/v1/audit/events", "Audit trail: who recorded what, when, on which aggregate", "audit", readAudit,
@@ -199,6 +219,9 @@ func (s *Server) registerAuditTrail() {
 				return nil, newProblem(classInvalid, "invalid_id", "对象编号须为ULID", "an aggregate ID must be a ULID")
 			}
 			ref := domain.AggregateRef{Kind: domain.AggregateKind(in.Kind), ID: in.ID, Region: domain.Region(in.Region)}
+			if err := s.inRegion(ctx, ref); err != nil {
+				return nil, err
+			}
 			st, v, err := projections.StateAt(ctx, db, ref, projections.AsOf{Position: in.Position, Time: in.Time})
 			return answer(stateOut{Kind: in.Kind, Version: v, State: st}, err)
 		})
