@@ -32,10 +32,11 @@ export function parseCheckpoint(note) {
 }
 
 async function status(sec) {
-  const [cp, ready, lag] = await Promise.all([
+  const [cp, ready, lag, wit] = await Promise.all([
     text('/api/v1/audit/checkpoint').catch((e) => e),
     fetch('/readyz').then((r) => r.json()).catch(() => ({})),
     get('/api/v1/lag').catch(() => null),
+    get('/api/v1/audit/witnesses').catch(() => null),
   ]);
   const parts = [el('h2', {}, t('audit.status'))];
   if (cp instanceof Error) {
@@ -51,12 +52,22 @@ async function status(sec) {
         el('dt', {}, t('audit.signedBy')), el('dd', {}, c.signatures.join(', '))),
       el('details', {}, el('summary', {}, t('audit.checkpoint')), el('pre', { id: 'checkpoint' }, cp)));
   }
+  if (wit && wit.witnesses > 0) parts.push(witnessLine(wit));
   if (Array.isArray(lag)) {
     const behind = lag.filter((l) => (l.behind ?? l.lag ?? 0) > 0);
     parts.push(el('p', { class: behind.length ? 'warn-text' : 'ok-text' },
       behind.length ? behind.map((l) => t('audit.lagBehind', l.name ?? l.projection, l.behind ?? l.lag)).join('; ') : t('audit.lagOk')));
   }
   fill(sec, ...parts);
+}
+
+// witnessLine shows the latest checkpoint's witness cosignatures against
+// the quorum (GET /api/v1/audit/witnesses).
+function witnessLine(w) {
+  const msg = w.cannot_obtain_quorum ? t('audit.witnessNoQuorum', w.reason)
+    : t('audit.witnessQuorum', w.cosigned, w.witnesses, num(w.size), w.quorum);
+  return el('p', { id: 'witnesses', class: w.quorum_met ? 'ok-text' : 'warn-text', title: t('audit.witnesses') },
+    msg, ' ', el('span', { class: 'muted' }, w.per_witness.map((p) => (p.cosigned ? '✓ ' : '✗ ') + p.name).join(', ')));
 }
 
 async function showTimeline(sec, q, ctx) {
