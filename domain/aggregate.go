@@ -124,6 +124,9 @@ func Decide(st State, cmd Command, env Env) ([]Event, error) {
 	if st.Kind() != ref.Kind {
 		return nil, invalid("wrong_aggregate", "命令与对象类型不符", "the command does not address this kind of aggregate")
 	}
+	if err := inCalendar(st, env); err != nil {
+		return nil, err
+	}
 	evs, err := decide(st, cmd, env)
 	if e, ok := err.(*Error); ok && e.Rule != "" {
 		if k := committeeOf(st, cmd, env); k == CommitteeResidents {
@@ -250,6 +253,9 @@ func relatedElection(env Env, id string, region Region) (*Election, error) {
 	if e == nil || !e.Created {
 		return nil, notFound("election_not_found", "未找到该选举", "the election does not exist")
 	}
+	if e.Region != region {
+		return nil, invalid("election_other_region", "该选举不在本命令所述地区", "the election lies in another region than the command names")
+	}
 	return e, nil
 }
 
@@ -257,6 +263,9 @@ func relatedStation(env Env, id string, region Region) (*Station, error) {
 	s, _ := env.Related[relatedRef(KindStation, id, region)].(*Station)
 	if s == nil || !s.Established {
 		return nil, notFound("station_not_found", "未找到该投票站: "+id, "the polling station does not exist: "+id)
+	}
+	if s.Region != region {
+		return nil, invalid("election_other_region", "该投票站不在本选举所在地区: "+id, "the station lies in another region than its election: "+id)
 	}
 	return s, nil
 }

@@ -124,7 +124,8 @@ type Election struct {
 	Seats             int
 	Day               Date
 	ElectionCommittee []string
-	Profile           string // the rules profile named at the call
+	Profile           string    // the rules profile named at the call
+	CalledAt          time.Time // when the election was called (the calendar's start)
 	Rules             Rules
 
 	Roll            map[int]RollEntry
@@ -203,7 +204,7 @@ func (ElectionCalled) EventType() string { return "election.called" }
 func (ev ElectionCalled) applyElection(e *Election) {
 	e.Created = true
 	e.Committee, e.Seats, e.Day, e.Rules, e.Profile = ev.Committee, ev.Seats, ev.Day, ev.Rules, ev.Profile
-	e.ElectionCommittee = ev.ElectionCommittee
+	e.ElectionCommittee, e.CalledAt = ev.ElectionCommittee, ev.At
 	e.Roll = map[int]RollEntry{}
 	e.stationNo = map[string]int32{}
 	e.RollStations = map[string]int{}

@@ -83,8 +83,9 @@ func (c CallElection) decideElection(e *Election, env Env) ([]Event, error) {
 	if !rules.seatsOK(c.Seats) {
 		return nil, ruleErr("seats_out_of_range", sizeRule(c.Committee), "委员会职数不符合法定范围", "the number of seats is outside the committee size of the law")
 	}
-	if !c.ElectionDay.Valid() || DateOf(env.Now).DaysUntil(c.ElectionDay) < 0 {
-		return nil, invalid("invalid_election_day", "选举日须为今天或以后的有效日期", "election day must be a valid date, today or later")
+	if lead := DateOf(env.Now).DaysUntil(c.ElectionDay); !c.ElectionDay.Valid() || lead < 0 || lead > MaxCallLead {
+		return nil, invalid("invalid_election_day", "选举日须为有效日期，在发生时间当日至其后366日之内",
+			"election day must be a valid date from the day the call occurred to 366 days after it")
 	}
 	if len(c.ElectionCommittee) == 0 {
 		return nil, invalid("invalid_election_committee", "须列出选举委员会成员", "list the members of the election committee")

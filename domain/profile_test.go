@@ -3,6 +3,7 @@ package domain
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // The attack of the issue: a supervisor's call carrying its own rules
@@ -189,4 +190,35 @@ func TestInvalidText(t *testing.T) {
 	if err := checkText("name", "王 建国 (主任)", 1, 200); err != nil {
 		t.Errorf("a plain name refused: %v", err)
 	}
+}
+
+// TestBoundedFacts: occurred-at dates far from the election's calendar are
+// refused, and a station names its election's own region.
+func TestBoundedFacts(t *testing.T) {
+	for _, d := range []string{"1900-01-01", "0001-01-01"} {
+		w := newWorld(at(Date(d), 0))
+		_, err := w.exec(CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3,
+			ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
+		wantCode(t, err, "invalid_election_day")
+	}
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
+	w.now = at("1900-01-01", 0)
+	_, err := w.exec(PublishProxies{ElectionAddr: ea})
+	wantCode(t, err, "occurred_before_call")
+	w.now = at(electionDay, 0)
+	w.must(t, OpenPolls{StationAddr: sa(stationA), Round: 1})
+	w.now = at(electionDay, -1)
+	_, err = w.exec(ClosePolls{StationAddr: sa(stationA)})
+	wantCode(t, err, "occurred_out_of_order")
+	_, err = w.exec(CheckIn{StationAddr: sa(stationA), RollNo: 1, Mode: ModeInPerson})
+	wantCode(t, err, "occurred_out_of_order")
+	w.now = at(electionDay, 0).Add(time.Hour)
+	w.must(t, CheckIn{StationAddr: sa(stationA), RollNo: 1, Mode: ModeInPerson})
+
+	// A station addressed in another region than its election's.
+	other := StationAddr{StationID: id(140), ElectionID: electionID, Region: "310101001001"}
+	e := w.election()
+	env := Env{Now: w.now, Related: map[AggregateRef]State{relatedRef(KindElection, electionID, other.Region): e}}
+	_, err = Decide(nil, EstablishStation{StationAddr: other, Place: "x", Scrutineers: []string{"甲"}}, env)
+	wantCode(t, err, "election_other_region")
 }

@@ -44,6 +44,7 @@ type Station struct {
 	VoterCount         int
 
 	Phase      StationPhase
+	PhaseAt    time.Time // when the polls last opened, closed or the box was sealed
 	Round      int
 	Seats      int             // seats of the current round: a ballot marking more is invalid
 	Candidates map[string]bool // candidates of the current round
@@ -109,7 +110,7 @@ type PollsOpened struct {
 func (PollsOpened) EventType() string { return "station.polls_opened" }
 
 func (ev PollsOpened) applyStation(s *Station) {
-	s.Phase, s.Round, s.Seats = StationOpen, ev.Round, ev.Seats
+	s.Phase, s.Round, s.Seats, s.PhaseAt = StationOpen, ev.Round, ev.Seats, ev.At
 	s.Candidates = make(map[string]bool, len(ev.Candidates))
 	for _, c := range ev.Candidates {
 		s.Candidates[c] = true
@@ -151,7 +152,7 @@ type PollsClosed struct {
 // EventType returns "station.polls_closed".
 func (PollsClosed) EventType() string { return "station.polls_closed" }
 
-func (PollsClosed) applyStation(s *Station) { s.Phase = StationClosed }
+func (ev PollsClosed) applyStation(s *Station) { s.Phase, s.PhaseAt = StationClosed, ev.At }
 
 // BoxSealed records that the closed box was sealed by the scrutineers.
 type BoxSealed struct {
@@ -164,7 +165,7 @@ type BoxSealed struct {
 // EventType returns "station.box_sealed".
 func (BoxSealed) EventType() string { return "station.box_sealed" }
 
-func (BoxSealed) applyStation(s *Station) { s.Phase = StationSealed }
+func (ev BoxSealed) applyStation(s *Station) { s.Phase, s.PhaseAt = StationSealed, ev.At }
 
 // BallotRecorded is one ballot read out in the public count. It names the
 // box (the aggregate) and the marks, never a voter.

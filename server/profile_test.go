@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -16,7 +17,7 @@ func TestOnlyAdminRegistersProfiles(t *testing.T) {
 	e := newEnv(t, Options{})
 	sup := e.token(RoleSupervisor, "supervisor", "2201")
 	call := map[string]any{"election_id": ulid.Make().String(), "region": village, "committee": "villagers", "seats": 3,
-		"election_day": "2099-01-01", "election_committee": []string{"a"}}
+		"election_day": time.Now().In(chinaTZ).AddDate(0, 2, 0).Format(time.DateOnly), "election_committee": []string{"a"}}
 	loose := map[string]any{"validity": map[string]any{"num": 1, "den": 10}, "mobile_box_min_scrutineers": 1}
 
 	r := e.command(sup, "call_election", with(call, "rules", loose))
