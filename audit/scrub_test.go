@@ -29,6 +29,12 @@ func TestScrubFindsFileEdits(t *testing.T) {
 			recs[5].keepSum = true // the checksum no longer matches
 			return recs
 		}},
+		{"byte flipped, checksum recomputed", func(t *testing.T, fs *fileStore, recs []fileStoreRecord) []fileStoreRecord {
+			// The block is sound and the stream's state unchanged: only
+			// the rolling re-read, which re-hashes the events, sees it.
+			changeByte(t, recs[5].data, `{"n":`, '9')
+			return recs
+		}},
 		{"block truncated", func(t *testing.T, fs *fileStore, recs []fileStoreRecord) []fileStoreRecord {
 			var out []fileStoreRecord
 			for i, r := range recs {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -85,7 +84,7 @@ func (s *Store) StartScrub(cfg ScrubConfig) (shutdown func(context.Context) erro
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	sc := &scrubber{s: s, cfg: cfg, next: 1}
-	go func() { defer close(done); sc.run(ctx) }()
+	go func() { defer close(done); defer sc.stopReading(); sc.run(ctx) }()
 	return func(wait context.Context) error {
 		cancel()
 		select {
@@ -110,6 +109,7 @@ type scrubber struct {
 	cfg  ScrubConfig
 	next uint64 // the next position the rolling re-read checks
 	owed float64
+	msgs jetstream.MessagesContext // the re-read's consumer, kept from tick to tick
 }
 
 func (sc *scrubber) run(ctx context.Context) {
@@ -203,6 +203,8 @@ func (sc *scrubber) reportSeqs(from, to uint64, format string, args ...any) {
 }
 
 // reread checks the next slice of the log: Period/Tick slices cover it.
+// It reads the stream in order with an ordered consumer kept from tick to
+// tick (one pull for many messages), and Pebble's events beside it.
 func (sc *scrubber) reread(ctx context.Context) {
 	s := sc.s
 	if s.stream == nil || s.integrity.Load() != nil {
@@ -212,63 +214,94 @@ func (sc *scrubber) reread(ctx context.Context) {
 	if cp.Position == 0 {
 		return
 	}
-	if sc.next > cp.Position {
-		sc.next = 1 // round again
-	}
 	sc.owed += float64(cp.Position) * float64(sc.cfg.Tick) / float64(sc.cfg.Period)
-	n := int(min(sc.owed, float64(cp.Position-sc.next+1)))
-	if n < 1 {
-		return
-	}
-	sc.owed -= float64(n)
-	events, err := s.ReadLog(ctx, sc.next, n)
-	if err != nil {
-		var ce *CorruptError
-		if errors.As(err, &ce) {
-			sc.report(0, ce.Position, "Pebble's copy does not read: "+err.Error())
-		}
-		return
-	}
-	for len(events) > 0 {
-		k := 1
-		for k < len(events) && events[k].Seq == events[0].Seq {
-			k++
-		}
-		if !sc.compareMessage(ctx, events[:k]) {
+	for sc.owed >= 1 && s.integrity.Load() == nil {
+		if sc.next > cp.Position {
+			sc.stopReading() // a round is done: the next starts at 1
+			sc.next = 1
 			return
 		}
-		sc.s.stats.Scrubbed.Add(uint64(k))
-		sc.next = events[k-1].Position + 1
-		events = events[k:]
+		n, ok := sc.checkNext(ctx)
+		if !ok {
+			sc.stopReading()
+			return
+		}
+		sc.owed -= float64(n)
 	}
 }
 
-// compareMessage re-reads the stream message holding events (Pebble's
-// events of one sequence, maybe only the first of them) and compares.
-func (sc *scrubber) compareMessage(ctx context.Context, events []Envelope) bool {
-	seq, pos := events[0].Seq, events[0].Position
+func (sc *scrubber) stopReading() {
+	if sc.msgs != nil {
+		sc.msgs.Stop()
+		sc.msgs = nil
+	}
+}
+
+// checkNext reads the stream's next message and compares its events with
+// Pebble's at sc.next; it returns how many events it checked, and false
+// when it could not go on (a problem reported, or the stream unreachable).
+func (sc *scrubber) checkNext(ctx context.Context) (int, bool) {
+	s := sc.s
+	first, err := s.Event(sc.next)
+	if err != nil {
+		sc.report(0, sc.next, "Pebble's copy does not read: "+err.Error())
+		return 0, false
+	}
+	if sc.msgs == nil && !sc.startReading(ctx, first.Seq) {
+		return 0, false
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	m, err := sc.s.stream.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		sc.report(seq, pos, "missing from the stream")
-		return false
-	}
+	m, err := sc.msgs.Next(jetstream.NextContext(ctx))
 	if err != nil {
-		return false // unreachable for now; look again next tick
+		return 0, false
 	}
-	got, err := DecodeMessage(m.Header, m.Data, seq)
+	meta, err := m.Metadata()
 	if err != nil {
-		sc.report(seq, pos, "the stream's message does not decode or its hash does not match: "+err.Error())
-		return false
+		return 0, false
 	}
-	// events may start inside the message (the previous slice ended there).
-	off := slices.IndexFunc(got, func(g Envelope) bool { return g.EventID == events[0].EventID })
-	for i, e := range events {
-		if off < 0 || off+i >= len(got) || !bytes.Equal(got[off+i].Hash[:], e.Hash[:]) {
-			sc.report(seq, e.Position, "the stream's event differs from Pebble's")
-			return false
+	seq := meta.Sequence.Stream
+	switch {
+	case seq < first.Seq:
+		return 0, true // a message ingest skipped (not a ledger record)
+	case seq > first.Seq:
+		sc.report(first.Seq, sc.next, "missing from the stream")
+		return 0, false
+	}
+	got, err := DecodeMessage(m.Headers(), m.Data(), seq)
+	if err != nil {
+		sc.report(seq, sc.next, "the stream's message does not decode or its hash does not match: "+err.Error())
+		return 0, false
+	}
+	events, err := s.ReadLog(ctx, sc.next, len(got))
+	if err != nil {
+		sc.report(seq, sc.next, "Pebble's copy does not read: "+err.Error())
+		return 0, false
+	}
+	for i := range got {
+		if i >= len(events) || events[i].Seq != seq || !bytes.Equal(got[i].Hash[:], events[i].Hash[:]) {
+			sc.report(seq, sc.next+uint64(i), "the stream's event differs from Pebble's")
+			return 0, false
 		}
 	}
-	return true
+	sc.next += uint64(len(got))
+	s.stats.Scrubbed.Add(uint64(len(got)))
+	return len(got), true
 }
+
+// startReading starts an ordered consumer of the log's subjects at seq.
+func (sc *scrubber) startReading(ctx context.Context, seq uint64) bool {
+	s := sc.s
+	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{s.cfg.SubjectPrefix + ".>"},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy, OptStartSeq: seq,
+	})
+	if err != nil {
+		return false
+	}
+	sc.msgs, err = cons.Messages(jetstream.PullMaxMessages(scrubPull))
+	return err == nil
+}
+
+// scrubPull is how many messages the scrub's consumer asks for at a time.
+const scrubPull = 256
