@@ -35,6 +35,7 @@ type routeCase struct {
 	method, path string
 	body         any
 	stream       bool
+	public       bool     // no token needed: every principal, even without one, gets past authorization
 	allowed      []string // principals that get past authorization
 }
 
@@ -120,6 +121,11 @@ func routeCases(f fixture) []routeCase {
 	get("/api/v1/resolutions/regions/2201", everyone)
 	get("/api/v1/reconciliation/elections/"+el.ID, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
 	get("/api/v1/desk/elections/"+el.ID+"/stations/"+el.Station, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
+	for _, p := range []string{"/api/v1/public/turnout/regions/2201", "/api/v1/public/turnout/regions/2201/children",
+		"/api/v1/public/turnout/elections/" + el.ID, "/api/v1/public/results/elections/" + el.ID,
+		"/api/v1/public/checkpoint", "/api/v1/public/receipts/" + f.eventID} {
+		rc = append(rc, routeCase{method: "GET", path: p, public: true})
+	}
 	get("/api/v1/consultations/regions/"+village, append([]string{"secretary_in"}, auditors...))
 	get("/api/v1/consultations/"+f.consultation, append([]string{"secretary_in"}, auditors...))
 	get("/api/v1/supervision/regions/"+village, auditors)
@@ -181,6 +187,7 @@ func TestAccessMatrix(t *testing.T) {
 				got := e.status(t, rc, p)
 				want := "allowed"
 				switch {
+				case rc.public:
 				case p.name == "no_token" || p.name == "malformed" || p.name == "revoked":
 					want = "401"
 				case !slices.Contains(rc.allowed, p.name):

@@ -75,6 +75,12 @@ type Options struct {
 	// StreamPoll is how often live turnout streams look at the read model
 	// when the log moved. Default 250ms.
 	StreamPoll time.Duration
+	// NoPublic turns off the token-free public routes (/api/v1/public/...).
+	NoPublic bool
+	// PublicRate and PublicBurst limit the public routes per client
+	// address: requests a second, and the burst. Default 5 and 20.
+	PublicRate  float64
+	PublicBurst int
 	// StreamReauth is how often an open stream checks that its token is
 	// neither revoked nor expired; it ends within this time of either.
 	// Default 500ms.
@@ -85,6 +91,12 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() {
+	if o.PublicRate <= 0 {
+		o.PublicRate = 5
+	}
+	if o.PublicBurst <= 0 {
+		o.PublicBurst = 20
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -151,6 +163,7 @@ func New(n *node.Node, opts Options) (*Server, error) {
 	s.registerQueries()
 	s.registerStreams()
 	s.registerAudit()
+	s.registerPublic()
 	s.registerWitnesses()
 	s.registerTokens()
 	if opts.MinFreeBytes >= 0 {

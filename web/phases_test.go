@@ -270,6 +270,11 @@ func TestElectionPhases(t *testing.T) {
 	checkPhase(t, b, s, eid, "2-counting", phaseWant{phase: "counting", labels: "first", phases: "counting",
 		contains: []string{"计票中", "尚未宣布结果"}, forbidden: verdicts}, sh)
 
+	// The public view shows the phase of a round being counted, never its live tally.
+	run(t, b, "public while counting", chromedp.Navigate(s.url+"/public/elections/"+eid), ready("/public/elections/"+eid, "election"))
+	if n := eval[int](t, b, "public tally rows", `document.querySelectorAll('tr[data-testid="tally-row"]').length`); n != 0 || text(t, b, `[data-testid="round-phase"]`) != "计票中" {
+		t.Errorf("the public view of a round being counted shows %d tally rows", n)
+	}
 	w.count(1, round1[5:]...)
 	w.declare(1)
 	checkPhase(t, b, s, eid, "3-first-declared", phaseWant{phase: "voting", labels: "first,runoff", phases: "declared,voting",
@@ -337,4 +342,36 @@ func TestElectionPhases(t *testing.T) {
 	r.declare(1)
 	checkPhase(t, b, s, rid, "residents", phaseWant{phase: "declared", labels: "first", phases: "declared", notice: "result", rounds: 1,
 		date: "2026年5月1日", notice2: []string{"居民委员会选举结果公告", "《中华人民共和国城市居民委员会组织法》"}, forbidden: []string{"村民委员会组织法"}}, nil)
+	checkPublic(t, b, s, rid, sh)
+}
+
+// checkPublic signs out and reads the election, and a receipt of its
+// declaration, through the public view.
+func checkPublic(t *testing.T, b context.Context, s *testSite, eid string, sh *shooter) {
+	t.Helper()
+	var trail struct {
+		Entries []struct {
+			EventID string `json:"event_id"`
+			Type    string `json:"type"`
+		} `json:"entries"`
+	}
+	s.call(t, "GET", "/api/v1/audit/events?kind=election&limit=100&id="+eid, s.admin, "", 200, &trail)
+	var declared string
+	for _, e := range trail.Entries {
+		if e.Type == "election.round_declared" {
+			declared = e.EventID
+		}
+	}
+	run(t, b, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.Navigate(s.url+"/public/elections/"+eid), ready("/public/elections/"+eid, "election"))
+	got := eval[phaseScreen](t, b, "public election", phaseJS)
+	if got.Notice != "result" || strings.Contains(got.Body, "票箱核对") || eval[bool](t, b, "token", `!!sessionStorage.getItem('ledger.token')`) {
+		t.Errorf("public election page: notice %q; it must show the notice and no reconciliation, without a token", got.Notice)
+	}
+	run(t, b, "public page", chromedp.Navigate(s.url+"/public"), waitJS(`document.getElementById('main').dataset.ready === 'public'`),
+		chromedp.SendKeys(chromedp.ID("public-event"), declared), chromedp.Click(chromedp.ID("public-check")),
+		chromedp.WaitVisible(chromedp.CSS(`#public-verdict[data-ok="1"]`)))
+	if sh != nil {
+		sh.shot(b, "public")
+	}
 }

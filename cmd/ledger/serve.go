@@ -28,6 +28,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var witnesses []string
 	var quorum int
 	var lim server.Limits
+	public := true
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a ledger node and its HTTP API: embedded NATS JetStream and Pebble under --data, ingest, read models",
@@ -50,7 +51,7 @@ At the first start it creates an admin token, prints it once and writes it to
 			}
 			defer n.Close()
 			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler(),
-				MinFreeBytes: minFreeMiB << 20, Limits: lim})
+				MinFreeBytes: minFreeMiB << 20, Limits: lim, NoPublic: !public})
 			if err != nil {
 				return err
 			}
@@ -82,6 +83,7 @@ At the first start it creates an admin token, prints it once and writes it to
 	cmd.Flags().IntVar(&quorum, "witness-quorum", 0, "how many witnesses must cosign a checkpoint (0: a majority of --witness)")
 	cmd.Flags().StringVar(&addr, "http", envOr("LEDGER_HTTP", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP)")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Second, "how long shutdown waits for requests in flight")
+	cmd.Flags().BoolVar(&public, "public", true, "serve the token-free public view (/public and /api/v1/public/...: declared results, turnout, the latest checkpoint, receipts of public events), rate limited per client; --public=false turns it off")
 	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
 	addLimitFlags(cmd, &lim)
 	return cmd

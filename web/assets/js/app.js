@@ -50,6 +50,8 @@ const routes = [
   [/^\/audit$/, () => import('./pages/audit.js')],
   [/^\/consultations(?:\/(\d+))?$/, () => import('./pages/consultations.js')],
   [/^\/supervision(?:\/(\d+))?$/, () => import('./pages/supervision.js')],
+  [/^\/public(?:\/(\d+))?$/, () => import('./pages/public.js')],
+  [/^\/public\/elections\/([0-9A-Za-z]+)$/, () => import('./pages/election.js'), { public: true }],
   [/^\/desk\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})$/, () => import('./pages/desk.js')],
   [/^\/count\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})(?:\/(public))?$/, () => import('./pages/count.js')],
 ];
@@ -78,15 +80,15 @@ export async function render() {
     if (my !== seq) return;
     const ctrl = new AbortController();
     leave = () => ctrl.abort();
-    await page.render(main, params, { caps, signal: ctrl.signal, navigate, signedIn });
+    await page.render(main, params, { caps, signal: ctrl.signal, navigate, signedIn, ...(route[2] || {}) });
   } catch (e) {
     if (my === seq) fill(main, errorBox(e));
   }
 }
 
 // isPublic reports whether path may be shown without signing in: the
-// counting board's projector view (it shows what the count shows aloud).
-function isPublic(path) { return /^\/count\/[0-9A-Za-z]{26}\/[0-9A-Za-z]{26}\/public$/.test(path); }
+// counting board's projector view and the public view (/public...).
+function isPublic(path) { return /^\/count\/[0-9A-Za-z]{26}\/[0-9A-Za-z]{26}\/public$/.test(path) || /^\/public(\/|$)/.test(path); }
 
 export function navigate(url, replace = false) {
   replace ? history.replaceState(null, '', url) : history.pushState(null, '', url);

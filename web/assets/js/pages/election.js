@@ -10,16 +10,19 @@ import { get } from '../api.js';
 import { badge, card, el, fill, errorBox, num, pct, table } from '../dom.js';
 import { regionName } from '../regions.js';
 
+// render shows the election; under /public it reads the token-free API
+// (declared results only) and shows no reconciliation.
 export async function render(main, [id], ctx) {
+  const base = ctx.public ? '/api/v1/public' : '/api/v1';
   const [turnout, results] = await Promise.all([
-    get('/api/v1/turnout/elections/' + id),
-    get('/api/v1/results/elections/' + id),
+    get(base + '/turnout/elections/' + id),
+    get(base + '/results/elections/' + id),
   ]);
   const recon = el('section', { id: 'recon' }, el('h2', {}, t('election.recon')));
   const rounds = labelled(results.rounds || []);
   main.className = 'print-announcement';
   fill(main,
-    el('nav', { class: 'crumbs' }, el('a', { href: '/turnout/' + turnout.region }, regionName(turnout.region))),
+    el('nav', { class: 'crumbs' }, el('a', { href: (ctx.public ? '/public/' : '/turnout/') + turnout.region }, regionName(turnout.region))),
     el('h1', {}, regionName(results.region), ' ', committee(results.committee), ' ', el('small', { class: 'muted code' }, id)),
     status(results, rounds),
     el('div', { class: 'cards' },
@@ -31,12 +34,12 @@ export async function render(main, [id], ctx) {
     rounds.map((r) => roundSection(r)),
     membersSection(results),
     stationsSection(id, turnout.stations || [], ctx.caps),
-    recon,
+    ctx.public ? null : recon,
     notice(results, rounds),
   );
   main.dataset.ready = 'election';
   main.dataset.phase = phaseOf(results, rounds);
-  loadRecon(recon, id, results, ctx);
+  if (!ctx.public) loadRecon(recon, id, results, ctx);
 }
 
 function committee(k) { return t('election.committee.' + k); }
