@@ -157,6 +157,9 @@ func (cfg *Config) setDefaults() error {
 		return err
 	}
 	cfg.DataDir = dir
+	if err := privateDataDir(dir, cfg.Logger); err != nil {
+		return err
+	}
 	return writable(dir)
 }
 

@@ -1,0 +1,54 @@
+package node
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// privateDataDir makes dir and everything under it private to this user
+// (directories 0700, files 0600: they hold roll numbers, token hashes and
+// the signing key), whatever modes existed before, and sets the process's
+// umask to 077 so that what the stores create later is private too. It
+// refuses a directory owned by another user.
+func privateDataDir(dir string, log *slog.Logger) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if err := ownedBy(dir, fi, os.Getuid()); err != nil {
+		return err
+	}
+	syscall.Umask(0o077)
+	tightened := 0
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink != 0 {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil || info.Mode().Perm()&0o077 == 0 {
+			return err
+		}
+		tightened++
+		return os.Chmod(p, info.Mode().Perm()&0o700)
+	})
+	if err != nil {
+		return fmt.Errorf("node: make the data directory %s private (数据目录权限): %w", dir, err)
+	}
+	if tightened > 0 {
+		log.Warn("data directory made private: group and other permissions removed", "dir", dir, "entries", tightened)
+	}
+	return nil
+}
+
+// ownedBy refuses a data directory that user uid does not own.
+func ownedBy(dir string, fi os.FileInfo, uid int) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == uid {
+		return nil
+	}
+	return fmt.Errorf("node: the data directory %s belongs to user %d, not to this user (%d) (数据目录属于其他用户)", dir, st.Uid, uid)
+}
