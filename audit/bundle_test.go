@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"ledger/eventstore"
+	"ledger/history"
 )
 
 func exportTestBundle(t *testing.T) (*verifyLog, *Bundle, []byte) {
@@ -102,6 +103,7 @@ func TestParseBundleStrict(t *testing.T) {
 	}
 }
 
+// TestReplay checks history.Replay on the log the verify tests build.
 func TestReplay(t *testing.T) {
 	l := newVerifyLog(t)
 	agg := testAggregate(3)
@@ -112,16 +114,16 @@ func TestReplay(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	all, err := Replay(ctx, l.store, agg, At{})
+	all, err := history.Replay(ctx, l.store, agg, history.AsOf{})
 	if err != nil || len(all) != len(mine) {
 		t.Fatalf("replay now: %d events, %v; want %d", len(all), err, len(mine))
 	}
 	at := mine[2].Position
-	got, err := Replay(ctx, l.store, agg, At{Position: at})
+	got, err := history.Replay(ctx, l.store, agg, history.AsOf{Position: at})
 	if err != nil || len(got) != 3 || got[2].Position != at {
 		t.Fatalf("replay at position %d: %d events, %v", at, len(got), err)
 	}
-	got, err = Replay(ctx, l.store, agg, At{Time: mine[1].RecordedAt})
+	got, err = history.Replay(ctx, l.store, agg, history.AsOf{Time: mine[1].RecordedAt})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("replay at time: %d events, %v", len(got), err)
 	}

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"ledger/app"
 	"ledger/domain"
+	"ledger/eventstore"
 	"ledger/node"
 	"ledger/projections"
 	"ledger/scenario"
@@ -591,4 +591,4 @@ func PeakRSS() int64 {
 	return 0
 }
 
-func pebbleDir(n *node.Node) string { return filepath.Join(n.Config.DataDir, "pebble") }
+func pebbleDir(n *node.Node) string { return eventstore.PebblePath(n.Config.DataDir) }

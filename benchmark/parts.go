@@ -11,11 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"ledger/audit"
+	"ledger/eventstore"
 	"ledger/node"
 	"ledger/projections"
 )
@@ -211,7 +211,7 @@ func (b *bench) rebuilds(ctx context.Context) error {
 }
 
 func rebuildReadModels(ctx context.Context, dir string, events int) (Throughput, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := eventstore.OpenPebble(dir, false)
 	if err != nil {
 		return Throughput{}, fmt.Errorf("benchmark: open pebble: %w", err)
 	}
@@ -219,13 +219,4 @@ func rebuildReadModels(ctx context.Context, dir string, events int) (Throughput,
 	err = projections.Rebuild(ctx, db, "all", nil)
 	d := time.Since(start)
 	return throughput(events, d, nil), errors.Join(err, db.Close())
-}
-
-// quietLogger keeps Pebble's informational lines (WAL replay) off the output.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
 }

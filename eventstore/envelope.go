@@ -1,8 +1,6 @@
 package eventstore
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -40,22 +38,13 @@ func encodeStored(e *Envelope, dst []byte) []byte {
 }
 
 // decodeStored parses the stored form, checks the hash, and sets pos.
-func decodeStored(b []byte, pos uint64, e *Envelope) error {
-	if len(b) < HashSize+8 {
-		return &CorruptError{Position: pos, Reason: "value too short"}
+func decodeStored(b []byte, pos uint64, e *Envelope) (err error) {
+	s, err := parseStored(pos, b)
+	if err != nil {
+		return err
 	}
-	body := b[:len(b)-HashSize-8]
-	if err := DecodeCanonical(body, e); err != nil {
-		return &CorruptError{Position: pos, Reason: err.Error()}
-	}
-	copy(e.Hash[:], b[len(body):])
-	if sha256.Sum256(body) != e.Hash {
-		return &CorruptError{Position: pos, Reason: "hash does not match contents"}
-	}
-	e.Seq = binary.BigEndian.Uint64(b[len(b)-8:])
-	e.Position = pos
-	e.Payload = bytes.Clone(e.Payload)
-	return nil
+	*e, err = s.Decode()
+	return err
 }
 
 // CorruptError reports a corrupt event and its log position. It matches

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -383,27 +382,7 @@ func CheckImmutable(cfg jetstream.StreamConfig) error {
 }
 
 func (s *Store) openPebble() error {
-	// A 64 MiB block cache (Pebble's default is 8 MiB) keeps the read
-	// models' and indexes' hot blocks in memory while ingest flushes and
-	// compacts, so queries rarely wait on a read.
-	cache := pebble.NewCache(64 << 20)
-	defer cache.Unref()
-	opts := &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{}, MemTableSize: 32 << 20, Cache: cache, ReadOnly: s.readOnly}
-	for i := range opts.Levels {
-		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10) // most index lookups miss (new command IDs)
-	}
-	// Most of Pebble's bytes are the events, which arrive in position
-	// order, yet every flushed table also holds index entries and read
-	// models, so it overlaps the whole base level and compactions rewrite
-	// the events on their way down: a third of the CPU of a rebuild from
-	// JetStream. A base level of 256 MiB (Pebble's default: 64) and L0
-	// compactions that wait for 8 sublevels (default: 4) rewrite them
-	// fewer times. Writes stop at 24 sublevels (default: 12, too close).
-	opts.LBaseMaxBytes = 256 << 20
-	opts.L0CompactionThreshold = 8
-	opts.L0StopWritesThreshold = 24
-	opts.EnsureDefaults()
-	db, err := pebble.Open(filepath.Join(s.cfg.Dir, "pebble"), opts)
+	db, err := openPebble(filepath.Join(s.cfg.Dir, PebbleDir), s.cfg.FS, s.readOnly)
 	if err != nil {
 		return fmt.Errorf("eventstore: open pebble: %w", err)
 	}

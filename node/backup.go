@@ -17,13 +17,14 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"ledger/audit"
+	"ledger/eventstore"
 )
 
 // Files of a backup directory (see [Backup]).
 const (
-	ManifestFile = "manifest.json"   // what the backup holds (BackupInfo)
-	PebbleDir    = "pebble"          // a Pebble checkpoint of the node's copy
-	StreamFile   = "stream.snapshot" // the JetStream stream snapshot (s2-compressed tar, as the JS API sends it)
+	ManifestFile = "manifest.json"      // what the backup holds (BackupInfo)
+	PebbleDir    = eventstore.PebbleDir // a Pebble checkpoint of the node's copy
+	StreamFile   = "stream.snapshot"    // the JetStream stream snapshot (s2-compressed tar, as the JS API sends it)
 )
 
 // secretFiles are the files of a data directory a backup copies besides
@@ -93,7 +94,7 @@ func Backup(ctx context.Context, n *Node, dir string) (BackupInfo, error) {
 // checkpointInfo opens the Pebble checkpoint read-only and records its
 // durable position and Merkle root.
 func checkpointInfo(dir string, info *BackupInfo) error {
-	db, err := pebble.Open(dir, &pebble.Options{ReadOnly: true})
+	db, err := eventstore.OpenPebble(dir, true)
 	if err != nil {
 		return fmt.Errorf("node: open pebble checkpoint: %w", err)
 	}

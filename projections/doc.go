@@ -20,8 +20,9 @@
 //	consult  consultations per community: meetings, participation, resolutions, tasks
 //	superv   inspections, findings and rectification orders per region
 //
-// The audit trail ([Audit]) and time travel ([StateAt]) read the event
-// store's own indexes and log and keep no state of their own.
+// The audit trail and time travel are not read models: package history
+// answers them from the event store's indexes. Read models read the log
+// through eventstore's API (eventstore.Log) and never its keys.
 //
 // Wiring:
 //

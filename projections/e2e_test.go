@@ -14,6 +14,7 @@ import (
 
 	"ledger/domain"
 	"ledger/eventstore"
+	"ledger/history"
 )
 
 // TestEndToEnd records the village election scenario through the real
@@ -83,32 +84,33 @@ func TestEndToEnd(t *testing.T) {
 func checkAuditAndStateAt(t *testing.T, db pebble.Reader, mid eventstore.Result, steps []step) {
 	t.Helper()
 	ctx := context.Background()
+	log := eventstore.LogOf(db)
 	e := mid.Events[len(mid.Events)-1]
 	ref := domain.AggregateRef{Kind: domain.AggregateKind(e.AggregateKind), ID: e.AggregateID, Region: domain.Region(e.Region)}
-	page, err := Audit(ctx, db, AuditQuery{Kind: e.AggregateKind, ID: e.AggregateID, Limit: 1000})
+	page, err := history.Trail(ctx, log, history.Query{Kind: e.AggregateKind, ID: e.AggregateID, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Entries) == 0 || page.Entries[0].CommandID == "" || page.Entries[0].RecordedAt.IsZero() {
 		t.Fatalf("aggregate audit: %+v", page)
 	}
-	_, v, err := StateAt(ctx, db, ref, AsOf{Position: e.Position})
+	_, v, err := history.StateAt(ctx, log, ref, history.AsOf{Position: e.Position})
 	if err != nil || v != e.Version {
 		t.Errorf("StateAt position %d: version %d, %v; want %d", e.Position, v, err, e.Version)
 	}
-	_, v, err = StateAt(ctx, db, ref, AsOf{Time: e.RecordedAt})
+	_, v, err = history.StateAt(ctx, log, ref, history.AsOf{Time: e.RecordedAt})
 	if err != nil || v != e.Version {
 		t.Errorf("StateAt time: version %d, %v; want %d", v, err, e.Version)
 	}
-	_, _, err = StateAt(ctx, db, ref, AsOf{Time: time.Unix(1, 0)})
-	if !errors.Is(err, ErrNotFound) {
+	_, _, err = history.StateAt(ctx, log, ref, history.AsOf{Time: time.Unix(1, 0)})
+	if !errors.Is(err, history.ErrNotFound) {
 		t.Errorf("StateAt before the first event: %v, want ErrNotFound", err)
 	}
-	byTime, err := Audit(ctx, db, AuditQuery{From: e.RecordedAt, Limit: 3})
+	byTime, err := history.Trail(ctx, log, history.Query{From: e.RecordedAt, Limit: 3})
 	if err != nil || len(byTime.Entries) == 0 || byTime.Entries[0].Position != e.Position {
 		t.Errorf("audit from %v: %+v, %v; want position %d first", e.RecordedAt, byTime, err, e.Position)
 	}
-	city, err := Audit(ctx, db, AuditQuery{Region: "2201", Limit: 10_000})
+	city, err := history.Trail(ctx, log, history.Query{Region: "2201", Limit: 10_000})
 	total := 0
 	for _, s := range steps {
 		total += len(s.events)
@@ -116,7 +118,7 @@ func checkAuditAndStateAt(t *testing.T, db pebble.Reader, mid eventstore.Result,
 	if err != nil || len(city.Entries) != total {
 		t.Errorf("city audit: %d entries, %v; want all %d", len(city.Entries), err, total)
 	}
-	actor, err := Audit(ctx, db, AuditQuery{Actor: "secretary-a", Limit: 5})
+	actor, err := history.Trail(ctx, log, history.Query{Actor: "secretary-a", Limit: 5})
 	if err != nil || len(actor.Entries) != 5 || actor.Next == 0 {
 		t.Errorf("actor audit: %d entries, next %d, %v", len(actor.Entries), actor.Next, err)
 	}

@@ -208,3 +208,16 @@ func snapshot(t testing.TB, db pebble.Reader) map[string]string {
 	}
 	return out
 }
+
+// eventKey and aggPrefix copy eventstore's key layout (eventstore/keys.go)
+// so that tests can write a log without JetStream, and corrupt it.
+func eventKey(pos uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{'e'}, pos)
+}
+
+func aggPrefix(kind, id string) []byte {
+	k := append([]byte{'a'}, kind...)
+	k = append(k, 0)
+	k = append(k, id...)
+	return append(k, 0)
+}

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"ledger/eventstore"
 )
 
 func slicesSort(s []string) { slices.Sort(s) }
@@ -24,7 +26,7 @@ type Lag struct {
 // Built live, read models commit with the events and are never behind;
 // a read model added to an existing log is behind until it catches up.
 func (s *Set) Lags(ctx context.Context, db pebble.Reader) ([]Lag, error) {
-	last, err := lastPosition(db)
+	last, err := eventstore.LogOf(db).LastPosition()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +58,7 @@ func lagOf(db pebble.Reader, p projection, last uint64) (Lag, error) {
 		return l, nil
 	}
 	l.Behind = last - l.Checkpoint
-	head, err := readEvent(db, last)
+	head, err := eventstore.LogOf(db).EventAt(last)
 	if err != nil {
 		return l, err
 	}
@@ -64,7 +66,7 @@ func lagOf(db pebble.Reader, p projection, last uint64) (Lag, error) {
 	if l.Checkpoint > 0 {
 		from = l.Checkpoint
 	}
-	applied, err := readEvent(db, from)
+	applied, err := eventstore.LogOf(db).EventAt(from)
 	if err != nil {
 		return l, err
 	}

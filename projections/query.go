@@ -11,6 +11,9 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
+// ErrNotFound means the asked-for read model, region or row is not there.
+var ErrNotFound = errors.New("projections: not found")
+
 // Helpers shared by the query functions. Queries read committed Pebble
 // state through a pebble.Reader (the store's DB, or a snapshot) and are
 // safe for concurrent use with ingest.

@@ -2,12 +2,13 @@ package projections
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"ledger/eventstore"
 	"ledger/internal/relay"
 )
 
@@ -39,7 +40,7 @@ func Rebuild(ctx context.Context, db *pebble.DB, name string, progress func(done
 			return fmt.Errorf("projections: drop %s: %w", p.name(), err)
 		}
 	}
-	total, err := lastPosition(db)
+	total, err := eventstore.LogOf(db).LastPosition()
 	if err != nil {
 		return err
 	}
@@ -178,43 +179,39 @@ func (ch *logChunk) reset() { ch.recs, ch.arena, ch.err = ch.recs[:0], ch.arena[
 // readLog is the reader's side of replay. A read error or an undecodable
 // event ends the last chunk it sends.
 func readLog(ctx context.Context, db *pebble.DB, p *relay.Producer[logChunk]) error {
-	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: eventKey(1), UpperBound: []byte{'f'}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
 	ch, ok := p.Next()
 	if !ok {
 		return p.Err()
 	}
 	ch.reset()
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		if len(k) != 9 {
-			continue
-		}
+	errStop := errors.New("consumer gone")
+	err := eventstore.LogOf(db).ScanStored(ctx, 1, 0, func(s *eventstore.Stored) error {
 		if len(ch.recs) == cap(ch.recs) {
 			if !p.Send(ch) {
-				return p.Err()
+				return errStop
 			}
 			if ch, ok = p.Next(); !ok {
-				return p.Err()
+				return errStop
 			}
 			ch.reset()
 		}
-		pos := binary.BigEndian.Uint64(k[1:])
 		n := len(ch.arena)
-		ch.arena = append(ch.arena, it.Value()...) // a bigger arena leaves earlier recs on the old one, still valid
+		ch.arena = append(ch.arena, s.Canonical...) // a bigger arena leaves earlier recs on the old one, still valid
 		ch.recs = append(ch.recs, rec{})
-		if err := ch.recs[len(ch.recs)-1].fromStored(pos, ch.arena[n:]); err != nil {
+		if err := ch.recs[len(ch.recs)-1].fromCanonical(s.Position, ch.arena[n:]); err != nil {
 			ch.recs = ch.recs[:len(ch.recs)-1]
-			ch.err = fmt.Errorf("%w at position %d", err, pos)
-			break
+			return fmt.Errorf("%w at position %d", err, s.Position)
 		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return p.Err()
 	}
-	if err := it.Error(); err != nil && ch.err == nil {
-		ch.err = err
+	var c *eventstore.CorruptError
+	if errors.As(err, &c) && !errors.Is(err, errStored) {
+		err = fmt.Errorf("%w: %w", errStored, err)
 	}
+	ch.err = err
 	if !p.Send(ch) {
 		return p.Err()
 	}

@@ -2,13 +2,14 @@ package projections
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 	"unsafe"
 
+	"ledger/envelope"
 	"ledger/eventstore"
 )
 
@@ -41,60 +42,22 @@ func (r *rec) fromEnvelope(e *eventstore.Envelope) {
 // written to.
 func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// canonicalMagic starts eventstore's version 1 canonical encoding.
-const canonicalMagic = "ledger-event-v1\n"
-
 var errStored = errors.New("projections: undecodable stored event")
 
-// fromStored fills r from a stored event value (the canonical encoding,
-// the 32-byte hash and the 8-byte message sequence) without copying or
-// allocating; r aliases v. It does not check the hash: the audit package
-// verifies the log.
-func (r *rec) fromStored(pos uint64, v []byte) error {
-	if len(v) < len(canonicalMagic)+eventstore.HashSize+8 || string(v[:len(canonicalMagic)]) != canonicalMagic {
-		return errStored
+// fromCanonical fills r from an event's canonical encoding without copying
+// or allocating; r aliases b. It does not check the hash: the audit
+// package verifies the log.
+func (r *rec) fromCanonical(pos uint64, b []byte) error {
+	var v envelope.View
+	if err := envelope.ParseView(b, &v); err != nil {
+		return fmt.Errorf("%w: %w", errStored, err)
 	}
-	f := fields{b: v[len(canonicalMagic) : len(v)-eventstore.HashSize-8]}
-	f.next() // event ID
-	r.pos = pos
-	r.typ = f.next()
-	f.next() // schema version
-	r.kind = f.next()
-	r.aggID = f.next()
-	f.next() // version
-	r.region = f.next()
-	recorded := f.next()
-	r.occurredRaw = f.next()
+	*r = rec{pos: pos, typ: v.Type, kind: v.AggregateKind, aggID: v.AggregateID, region: v.Region,
+		payload: v.Payload, occurredRaw: v.OccurredAt}
 	if len(r.occurredRaw) == 0 {
-		r.occurredRaw = recorded
-	}
-	r.occurred = time.Time{}
-	f.next() // actor
-	f.next() // command
-	f.next() // correlation
-	f.next() // causation
-	r.payload = f.next()
-	if f.bad {
-		return errStored
+		r.occurredRaw = v.RecordedAt
 	}
 	return nil
-}
-
-// fields reads the length-prefixed fields of the canonical encoding.
-type fields struct {
-	b   []byte
-	bad bool
-}
-
-func (f *fields) next() []byte {
-	n, k := binary.Uvarint(f.b)
-	if k <= 0 || n > uint64(len(f.b)-k) {
-		f.bad = true
-		return nil
-	}
-	v := f.b[k : k+int(n)]
-	f.b = f.b[k+int(n):]
-	return v
 }
 
 // occurredUnix returns the event's occurred-at (else recorded-at) in Unix

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -224,34 +225,18 @@ func (a *applier) catchUp(r pebble.Reader, to uint64) error {
 // scanLog calls fn with each stored event from position from to to
 // (inclusive), decoded into a reused rec.
 func scanLog(r pebble.Reader, from, to uint64, fn func(*rec) error) error {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: eventKey(from), UpperBound: eventKey(to + 1)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
 	var e rec
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		if len(k) != 9 {
-			continue
+	err := eventstore.LogOf(r).ScanStored(context.Background(), from, to+1, func(s *eventstore.Stored) error {
+		if err := e.fromCanonical(s.Position, s.Canonical); err != nil {
+			return fmt.Errorf("%w at position %d", err, s.Position)
 		}
-		if err := e.fromStored(binary.BigEndian.Uint64(k[1:]), it.Value()); err != nil {
-			return fmt.Errorf("%w at position %d", err, binary.BigEndian.Uint64(k[1:]))
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
+		return fn(&e)
+	})
+	var c *eventstore.CorruptError
+	if errors.As(err, &c) && !errors.Is(err, errStored) {
+		err = fmt.Errorf("%w: %w", errStored, err)
 	}
-	return it.Error()
-}
-
-// eventKey is eventstore's key of the event at a log position: 'e' and the
-// position as 8 bytes big-endian.
-func eventKey(pos uint64) []byte {
-	k := make([]byte, 9)
-	k[0] = 'e'
-	binary.BigEndian.PutUint64(k[1:], pos)
-	return k
+	return err
 }
 
 // writer is what a projection reads and changes state through.

@@ -10,6 +10,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/domain"
+	"ledger/history"
 	"ledger/projections"
 )
 
@@ -24,7 +25,7 @@ func answer[T any](v T, err error) (*body[T], error) {
 }
 
 func queryProblem(err error) error {
-	if errors.Is(err, projections.ErrNotFound) {
+	if errors.Is(err, projections.ErrNotFound) || errors.Is(err, history.ErrNotFound) {
 		return errAbsent()
 	}
 	p, _ := problemOf(err)
@@ -196,7 +197,7 @@ type positionIn struct {
 // inRegion answers an aggregate recorded in another region than ref names
 // as absent, naming neither its region nor its ID.
 func (s *Server) inRegion(ctx context.Context, ref domain.AggregateRef) error {
-	page, err := projections.Audit(ctx, s.n.Store.DB(), projections.AuditQuery{Kind: string(ref.Kind), ID: ref.ID, Limit: 1})
+	page, err := history.Trail(ctx, s.n.Store.Log(), history.Query{Kind: string(ref.Kind), ID: ref.ID, Limit: 1})
 	if err != nil {
 		return queryProblem(err)
 	}
@@ -209,8 +210,8 @@ func (s *Server) inRegion(ctx context.Context, ref domain.AggregateRef) error {
 func (s *Server) registerAuditTrail() {
 	db := s.n.Store.DB()
 	get(s, "audit-events", "/api/v1/audit/events", "Audit trail: who recorded what, when, on which aggregate", "audit", readAudit,
-		func(ctx context.Context, in *auditIn) (*body[projections.AuditPage], error) {
-			return answer(projections.Audit(ctx, db, projections.AuditQuery{Kind: in.Kind, ID: in.ID, Actor: in.Actor,
+		func(ctx context.Context, in *auditIn) (*body[history.Page], error) {
+			return answer(history.Trail(ctx, s.n.Store.Log(), history.Query{Kind: in.Kind, ID: in.ID, Actor: in.Actor,
 				Region: in.Region, From: in.From, To: in.To, After: in.After, Limit: in.Limit}))
 		})
 	get(s, "audit-state", "/api/v1/audit/state/{kind}/{id}", "An aggregate's state as of a log position or time", "audit", readAudit,
@@ -222,7 +223,7 @@ func (s *Server) registerAuditTrail() {
 			if err := s.inRegion(ctx, ref); err != nil {
 				return nil, err
 			}
-			st, v, err := projections.StateAt(ctx, db, ref, projections.AsOf{Position: in.Position, Time: in.Time})
+			st, v, err := history.StateAt(ctx, s.n.Store.Log(), ref, history.AsOf{Position: in.Position, Time: in.Time})
 			return answer(stateOut{Kind: in.Kind, Version: v, State: st}, err)
 		})
 	get(s, "event", "/api/v1/events/{position}", "One event of the log by position", "audit", readAudit,

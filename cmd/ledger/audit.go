@@ -15,7 +15,9 @@ import (
 
 	"ledger/audit"
 	"ledger/domain"
+	"ledger/envelope"
 	"ledger/eventstore"
+	"ledger/history"
 	"ledger/node"
 )
 
@@ -331,11 +333,11 @@ func auditReplayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			events, err := audit.Replay(cmd.Context(), n.Store, agg, moment)
+			events, err := history.Replay(cmd.Context(), n.Store, agg, moment)
 			if err != nil {
 				return err
 			}
-			state, err := fold(agg, events)
+			state, err := history.Fold(history.RefOf(agg), events)
 			if err != nil {
 				return err
 			}
@@ -346,36 +348,27 @@ func auditReplayCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func parseAt(s string) (audit.At, error) {
+func parseAt(s string) (history.AsOf, error) {
 	if s == "" {
-		return audit.At{}, nil
+		return history.AsOf{}, nil
 	}
 	if pos, err := strconv.ParseUint(s, 10, 64); err == nil {
-		return audit.At{Position: pos}, nil
+		return history.AsOf{Position: pos}, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return audit.At{}, fmt.Errorf("--at %q is neither a position nor an RFC 3339 time", s)
+		return history.AsOf{}, fmt.Errorf("--at %q is neither a position nor an RFC 3339 time", s)
 	}
-	return audit.At{Time: t}, nil
-}
-
-// fold rebuilds an aggregate's domain state from its events.
-func fold(agg eventstore.Aggregate, events []eventstore.Envelope) (domain.State, error) {
-	st := domain.NewState(domain.AggregateRef{Kind: domain.AggregateKind(agg.Kind), ID: agg.ID, Region: domain.Region(agg.Region)})
-	for _, e := range events {
-		ev, err := domain.DecodeEvent(e.Type, e.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("event at position %d: %w", e.Position, err)
-		}
-		st = domain.Evolve(st, ev)
-	}
-	return st, nil
+	return history.AsOf{Time: t}, nil
 }
 
 func printReplay(w io.Writer, asJSON bool, agg eventstore.Aggregate, events []eventstore.Envelope, state domain.State) error {
 	if asJSON {
-		return printJSON(w, map[string]any{"aggregate": agg, "events": events, "state": state})
+		wire := make([]envelope.Event, len(events))
+		for i := range events {
+			wire[i] = envelope.EventOf(&events[i])
+		}
+		return printJSON(w, map[string]any{"aggregate": agg, "events": wire, "state": state})
 	}
 	fmt.Fprintf(w, "%s in region %s: %d events\n", agg, agg.Region, len(events))
 	fmt.Fprintf(w, "%-8s %-3s %-35s %-25s %-25s %s\n", "POSITION", "V", "TYPE", "RECORDED AT", "OCCURRED AT", "ACTOR")

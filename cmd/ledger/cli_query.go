@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/domain"
+	"ledger/history"
 	"ledger/projections"
 )
 
@@ -340,12 +341,12 @@ func (q *queryCmds) auditPages(cmd *cobra.Command, p url.Values, after uint64, a
 	if err != nil {
 		return err
 	}
-	var page projections.AuditPage
+	var page history.Page
 	for {
 		if after > 0 {
 			p.Set("after", strconv.FormatUint(after, 10))
 		}
-		var pg projections.AuditPage
+		var pg history.Page
 		if err := c.Get(cmd.Context(), "/api/v1/audit/events", p, &pg); err != nil {
 			return q.a.fail(cmd, err)
 		}
@@ -357,7 +358,7 @@ func (q *queryCmds) auditPages(cmd *cobra.Command, p url.Values, after uint64, a
 		after = pg.Next
 	}
 	if page.Entries == nil {
-		page.Entries = []projections.AuditEntry{}
+		page.Entries = []history.Entry{}
 	}
 	raw, err := json.Marshal(page)
 	if err != nil {
@@ -366,7 +367,7 @@ func (q *queryCmds) auditPages(cmd *cobra.Command, p url.Values, after uint64, a
 	return q.show(cmd, format, export, raw, decoded(auditView))
 }
 
-func auditView(pg projections.AuditPage) view {
+func auditView(pg history.Page) view {
 	t := table{header: []string{"position", "recorded_at", "occurred_at", "type", "aggregate_kind", "aggregate_id", "region", "actor", "command_id"}}
 	x := table{header: append(slices.Clone(t.header), "payload")}
 	for _, e := range pg.Entries {

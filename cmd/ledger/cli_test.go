@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ledger/client"
+	"ledger/history"
 	"ledger/node"
 	"ledger/projections"
 	"ledger/server"
@@ -303,7 +304,7 @@ func checkQueries(t *testing.T, e *cliEnv) {
 		t.Errorf("reconciliation:\n%s", out)
 	}
 	out = e.must("query", "audit-trail", "", "--kind", "election", "--id", tElection, "--all", "--json")
-	var page projections.AuditPage
+	var page history.Page
 	if err := json.Unmarshal([]byte(out), &page); err != nil || len(page.Entries) < 10 {
 		t.Errorf("audit-trail: %v, %d entries", err, len(page.Entries))
 	}

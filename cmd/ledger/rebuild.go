@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/spf13/cobra"
 
 	"ledger/audit"
+	"ledger/eventstore"
 	"ledger/node"
 	"ledger/projections"
 )
@@ -54,17 +53,17 @@ Stop "ledger serve" first: the data directory is locked while it runs.`,
 }
 
 func rebuildReadModels(cmd *cobra.Command, g *globals, name string, keepPartial bool) error {
-	dir := filepath.Join(g.dataDir, "pebble")
+	dir := eventstore.PebblePath(g.dataDir)
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no ledger data in %s: %w", g.dataDir, err)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{})
+	db, err := eventstore.OpenPebble(dir, false)
 	if err != nil {
 		return fmt.Errorf("open %s (is \"ledger serve\" running?): %w", dir, err)
 	}
 	// A Pebble checkpoint (hard links) keeps the original to put back if
 	// the rebuild fails.
-	original := filepath.Join(g.dataDir, "pebble.before-rebuild-"+time.Now().UTC().Format("20060102T150405"))
+	original := dir + ".before-rebuild-" + time.Now().UTC().Format("20060102T150405")
 	if err := db.Checkpoint(original); err != nil {
 		db.Close()
 		return fmt.Errorf("keep the original Pebble copy before the rebuild: %w", err)
@@ -105,8 +104,8 @@ func reportRebuild(cmd *cobra.Command, g *globals, what string, events uint64, t
 // from JetStream, the log of record. Any error of ingest ends it: the
 // original copy goes back in place, unless keepPartial.
 func rebuildPebble(cmd *cobra.Command, g *globals, keepPartial bool) error {
-	dir := filepath.Join(g.dataDir, "pebble")
-	aside := filepath.Join(g.dataDir, "pebble.bad-"+time.Now().UTC().Format("20060102T150405"))
+	dir := eventstore.PebblePath(g.dataDir)
+	aside := dir + ".bad-" + time.Now().UTC().Format("20060102T150405")
 	if err := os.Rename(dir, aside); err != nil {
 		return fmt.Errorf("move the Pebble copy aside: %w", err)
 	}
@@ -127,7 +126,7 @@ func rebuildPebble(cmd *cobra.Command, g *globals, keepPartial bool) error {
 	if err := n.Close(); err != nil {
 		return err
 	}
-	return reportRebuild(cmd, g, "pebble", events, took)
+	return reportRebuild(cmd, g, eventstore.PebbleDir, events, took)
 }
 
 // waitIngested waits until ingest has caught up with the stream, and
@@ -179,7 +178,7 @@ func rebuildFailed(cmd *cobra.Command, n *node.Node, err error, u undo) error {
 // handed out); the rebuild stands either way.
 func keepCheckpoints(cmd *cobra.Command, n *node.Node, aside string) {
 	out := cmd.ErrOrStderr()
-	old, err := pebble.Open(aside, &pebble.Options{ReadOnly: true})
+	old, err := eventstore.OpenPebble(aside, true)
 	if err != nil {
 		fmt.Fprintf(out, "the checkpoints signed before stay in %s, which does not open: %v\n", aside, err)
 		return

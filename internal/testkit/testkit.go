@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"ledger/eventstore"
 )
 
 // Cluster is three nats-server instances with JetStream, clustered on
@@ -96,7 +97,7 @@ func freePorts(t testing.TB, n int) []int {
 // stopped node's Pebble copy under dataDir.
 func ReadModelKeys(t testing.TB, dataDir string) map[string][]byte {
 	t.Helper()
-	db, err := pebble.Open(filepath.Join(dataDir, "pebble"), &pebble.Options{Logger: quiet{}})
+	db, err := eventstore.OpenPebble(eventstore.PebblePath(dataDir), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package projections
+package history
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"ledger/eventstore"
 )
 
-// TestAuditPagesThroughRuns: the event store writes a command's events as
+// TestTrailPagesThroughRuns: the event store writes a command's events as
 // one index entry; the audit trail by aggregate, actor and region still
 // lists each event once, in order, also when a page ends inside a run.
-func TestAuditPagesThroughRuns(t *testing.T) {
+func TestTrailPagesThroughRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an embedded NATS server")
 	}
@@ -45,7 +45,7 @@ func TestAuditPagesThroughRuns(t *testing.T) {
 			}
 		}
 	}
-	for key, q := range map[string]AuditQuery{
+	for key, q := range map[string]Query{
 		"agg A": {Kind: "station", ID: "A"}, "agg B": {Kind: "station", ID: "B"},
 		"actor clerk-a": {Actor: "clerk-a"}, "actor clerk-b": {Actor: "clerk-b"},
 		"region 220203": {Region: "220203"}, "region 22": {Region: "22"},
@@ -53,7 +53,7 @@ func TestAuditPagesThroughRuns(t *testing.T) {
 		q.Limit = 3
 		var got []uint64
 		for pages := 0; pages < 20; pages++ {
-			page, err := Audit(ctx, store.DB(), q)
+			page, err := Trail(ctx, store.Log(), q)
 			if err != nil {
 				t.Fatalf("%s: %v", key, err)
 			}
