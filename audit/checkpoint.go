@@ -14,6 +14,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	tlog "github.com/transparency-dev/formats/log"
 	"golang.org/x/mod/sumdb/note"
+
+	"ledger/verifier"
 )
 
 // DefaultOrigin is the checkpoint origin (and key name) when none is set.
@@ -28,28 +30,17 @@ const (
 // Errors of checkpoints. Match them with errors.Is.
 var (
 	// ErrCheckpoint means a checkpoint is malformed, not signed by the
-	// expected key, or not in canonical form.
-	ErrCheckpoint = errors.New("audit: invalid checkpoint")
+	// expected key, or not in canonical form (verifier.ErrCheckpoint).
+	ErrCheckpoint = verifier.ErrCheckpoint
 	// ErrNoCheckpoint means no stored checkpoint covers what was asked.
 	ErrNoCheckpoint = errors.New("audit: no checkpoint")
 )
 
-// Verifier is a note verifier that also carries its encoded verifier key
-// ("<name>+<hash>+<base64 key>"), so that it can be written into bundles.
-type Verifier struct {
-	note.Verifier
-	Key string
-}
+// Verifier is a note verifier with its encoded key (verifier.Verifier).
+type Verifier = verifier.Verifier
 
 // NewVerifier parses an encoded note verifier key.
-func NewVerifier(vkey string) (*Verifier, error) {
-	vkey = strings.TrimSpace(vkey)
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("audit: verifier key: %w", err)
-	}
-	return &Verifier{Verifier: v, Key: vkey}, nil
-}
+func NewVerifier(vkey string) (*Verifier, error) { return verifier.NewVerifier(vkey) }
 
 // LoadOrCreateKey returns the checkpoint signing key kept in dir. At first
 // start it generates an Ed25519 note key named origin (DefaultOrigin when
@@ -111,14 +102,8 @@ func createKey(dir, origin string) ([]byte, error) {
 	return []byte(skey), nil
 }
 
-// Checkpoint is a parsed, verified checkpoint.
-type Checkpoint struct {
-	Origin string
-	Size   uint64
-	Root   []byte
-	// Note is the signed note, as stored and published.
-	Note []byte
-}
+// Checkpoint is a parsed, verified checkpoint (verifier.Checkpoint).
+type Checkpoint = verifier.Checkpoint
 
 // SignCheckpoint signs a C2SP tlog-checkpoint body (origin = the signer's
 // name, size, base64 root) as a signed note.
@@ -132,47 +117,9 @@ func SignCheckpoint(signer note.Signer, size uint64, root []byte) ([]byte, error
 }
 
 // ParseCheckpoint verifies a signed checkpoint note against v and parses
-// it. It is strict: the note must carry a valid signature by v, the origin
-// must be v's name, the body must be exactly the three lines origin, size,
-// base64 root of 32 bytes in canonical form, with no extension lines.
-// Signatures by other keys are ignored. Errors wrap ErrCheckpoint.
+// it, strictly (verifier.ParseCheckpoint). Errors wrap ErrCheckpoint.
 func ParseCheckpoint(data []byte, v note.Verifier) (Checkpoint, error) {
-	if v == nil {
-		return Checkpoint{}, fmt.Errorf("%w: no verifier", ErrCheckpoint)
-	}
-	n, err := note.Open(data, note.VerifierList(v))
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
-	}
-	var cp tlog.Checkpoint
-	rest, err := cp.Unmarshal([]byte(n.Text))
-	switch {
-	case err != nil:
-		return Checkpoint{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
-	case len(rest) != 0:
-		return Checkpoint{}, fmt.Errorf("%w: extension lines are not accepted", ErrCheckpoint)
-	case cp.Origin != v.Name():
-		return Checkpoint{}, fmt.Errorf("%w: origin %q, want %q", ErrCheckpoint, cp.Origin, v.Name())
-	case len(cp.Hash) != 32:
-		return Checkpoint{}, fmt.Errorf("%w: root of %d bytes", ErrCheckpoint, len(cp.Hash))
-	case !bytes.Equal(cp.Marshal(), []byte(n.Text)):
-		return Checkpoint{}, fmt.Errorf("%w: body is not in canonical form", ErrCheckpoint)
-	}
-	return Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Note: bytes.Clone(data)}, nil
-}
-
-// parseUnverified reads size and root from a note body without checking
-// the signature; used only to name what a bad checkpoint claims.
-func parseUnverified(data []byte) (size uint64, root []byte, ok bool) {
-	text, _, found := bytes.Cut(data, []byte("\n\n"))
-	if !found {
-		return 0, nil, false
-	}
-	var cp tlog.Checkpoint
-	if _, err := cp.Unmarshal(append(text, '\n')); err != nil {
-		return 0, nil, false
-	}
-	return cp.Size, cp.Hash, true
+	return verifier.ParseCheckpoint(data, v)
 }
 
 // Checkpoint signs the tree's current size and root.
@@ -203,7 +150,7 @@ func checkpointKey(size uint64, root []byte) []byte {
 // StoreCheckpoint records a signed checkpoint note durably (pebble.Sync).
 // It does not verify the note: verification checks stored notes.
 func StoreCheckpoint(db *pebble.DB, data []byte) error {
-	size, root, ok := parseUnverified(data)
+	size, root, ok := verifier.ParseUnverified(data)
 	if !ok {
 		return fmt.Errorf("%w: malformed note", ErrCheckpoint)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"golang.org/x/mod/sumdb/note"
+
+	"ledger/verifier"
 )
 
 // DefaultCheckpointSubject is where checkpoints are published.
@@ -81,7 +83,7 @@ func NewCheckpointer(cfg CheckpointerConfig) (*Checkpointer, error) {
 	}
 	c := &Checkpointer{cfg: cfg, at: time.Now()}
 	if latest, err := cfg.Tree.LatestCheckpoint(); err == nil {
-		if size, _, ok := parseUnverified(latest); ok {
+		if size, _, ok := verifier.ParseUnverified(latest); ok {
 			c.signed = size
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"ledger/cosig"
 	"ledger/witness"
+
+	"ledger/verifier"
 )
 
 // WitnessEndpoint is a witness the node asks for cosignatures: its
@@ -197,7 +199,7 @@ func (c *Cosigner) refresh() {
 	if err != nil {
 		return
 	}
-	size, root, ok := parseUnverified(latest)
+	size, root, ok := verifier.ParseUnverified(latest)
 	if !ok {
 		return
 	}

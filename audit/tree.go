@@ -15,6 +15,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"ledger/eventstore"
+	"ledger/verifier"
 )
 
 // Pebble keys of the tree, all under the prefix 't' reserved for audit:
@@ -47,7 +48,7 @@ var keyTreeSize = []byte{prefixTree, subState}
 var (
 	// ErrForged means an event's position does not follow the tree's last
 	// leaf (a gap or a repeat). The tree refuses to grow over it.
-	ErrForged = errors.New("audit: forged or broken event")
+	ErrForged = verifier.ErrForged
 	// ErrSize means a requested tree size or index is beyond the tree.
 	ErrSize = errors.New("audit: tree size out of range")
 	// ErrTreeCorrupt means stored tree state is missing or malformed.
@@ -77,13 +78,7 @@ func hashChildren(l, r []byte) []byte {
 // LeafHash returns the RFC 6962 leaf hash of an event: SHA-256(0x00 ||
 // event hash), where the event hash is the 32-byte SHA-256 of the event's
 // canonical encoding.
-func LeafHash(eventHash eventstore.Hash) []byte {
-	var buf [1 + sha256.Size]byte
-	buf[0] = rfc6962.RFC6962LeafHashPrefix
-	copy(buf[1:], eventHash[:])
-	h := sha256.Sum256(buf[:])
-	return h[:]
-}
+func LeafHash(eventHash eventstore.Hash) []byte { return verifier.LeafHash(eventHash) }
 
 // Tree is an RFC 6962 Merkle tree over the ledger's global log: leaf i
 // (0-based) is the event at position i+1 and its leaf data is that event's

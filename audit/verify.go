@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"ledger/eventstore"
+	"ledger/verifier"
 )
 
 // Sources of a Problem.
@@ -228,7 +229,7 @@ func (v *verification) loadCheckpoints(ctx context.Context) ([]StoredCheckpoint,
 		return nil, err
 	}
 	for _, n := range v.opts.Checkpoints {
-		size, root, _ := parseUnverified(n)
+		size, root, _ := verifier.ParseUnverified(n)
 		cps = append(cps, StoredCheckpoint{Size: size, Root: root, Note: n})
 	}
 	return cps, nil
@@ -387,7 +388,7 @@ func (v *verification) checkPair(a, b Checkpoint) {
 	}
 	nodes, err := consistencyFrom(v.snap, a.Size, b.Size)
 	if err == nil {
-		err = verifyConsistent(a, b, nodes)
+		err = verifier.Consistent(a, b, nodes)
 	}
 	if err != nil {
 		v.report.add(Problem{Position: b.Size, Source: SourceCheckpoint,
