@@ -343,6 +343,32 @@ func TestElectionPhases(t *testing.T) {
 	checkPhase(t, b, s, rid, "residents", phaseWant{phase: "declared", labels: "first", phases: "declared", notice: "result", rounds: 1,
 		date: "2026年5月1日", notice2: []string{"居民委员会选举结果公告", "《中华人民共和国城市居民委员会组织法》"}, forbidden: []string{"村民委员会组织法"}}, nil)
 	checkPublic(t, b, s, rid, sh)
+
+	// A phone: no page wider than the 390 px screen.
+	run(t, b, "phone", viewport(390, 844))
+	for _, p := range []string{"/public", "/public/elections/" + eid, "/public/elections/" + rid} {
+		checkWidth(t, b, s.url, p)
+	}
+	run(t, b, "sign in again", chromedp.Navigate(s.url+"/signin"), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), s.admin), chromedp.Click(chromedp.ID("signin-submit")),
+		waitJS(`document.getElementById('main').dataset.ready === 'turnout'`))
+	for _, p := range []string{"/turnout/22", "/elections/" + eid, "/audit?kind=election&id=" + eid} {
+		checkWidth(t, b, s.url, p)
+	}
+	if sh != nil {
+		run(t, b, "phone election", chromedp.Navigate(s.url+"/elections/"+eid), ready("/elections/"+eid, "election"))
+		sh.shot(b, "phone-election")
+	}
+}
+
+// checkWidth opens path and fails if the page is wider than the screen.
+func checkWidth(t *testing.T, b context.Context, base, path string) {
+	t.Helper()
+	run(t, b, "open "+path, chromedp.Navigate(base+path), waitJS(`!!document.getElementById('main').dataset.ready`))
+	w := eval[map[string]int](t, b, "width of "+path, `({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})`)
+	if w["scroll"] > w["inner"] {
+		t.Errorf("%s at %d px: the page is %d px wide", path, w["inner"], w["scroll"])
+	}
 }
 
 // checkPublic signs out and reads the election, and a receipt of its
