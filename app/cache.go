@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"ledger/domain"
 	"ledger/internal/bounded"
 )
@@ -10,6 +12,7 @@ import (
 type entry struct {
 	state   domain.State
 	version uint64
+	last    time.Time // when its latest event occurred
 }
 
 // cache is the bounded map of states; a miss is answered from the log.

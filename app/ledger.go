@@ -38,6 +38,21 @@ type Meta struct {
 type Outcome struct {
 	eventstore.Result
 	Aggregate domain.AggregateRef `json:"aggregate"`
+	// FollowUps are the commands the law required after this one
+	// (domain.FollowUps), recorded as commands of their own caused by it.
+	FollowUps []FollowUp `json:"follow_ups,omitempty"`
+	// Offered names the commands the law offers next on the aggregate
+	// (domain.Offered), e.g. call_by_election once a seat is vacant.
+	Offered []string `json:"offered,omitempty"`
+}
+
+// FollowUp is one follow-up command and what came of it: its outcome, or
+// the domain's refusal (the command that caused it stays recorded).
+type FollowUp struct {
+	CommandType string        `json:"command_type"`
+	CommandID   string        `json:"command_id"`
+	Outcome     *Outcome      `json:"outcome,omitempty"`
+	Error       *domain.Error `json:"error,omitempty"`
 }
 
 // Config configures a Ledger; zero values mean defaults.
@@ -123,15 +138,26 @@ type Pending struct {
 	ref     domain.AggregateRef
 	pending *eventstore.Pending
 	done    *Outcome // already recorded: the original outcome
+	// follow holds the follow-ups to record once the command is durable.
+	l       *Ledger
+	follow  []domain.Command
+	meta    Meta
+	offered []string
 }
 
-// Wait returns the command's outcome once it is durable.
+// Wait returns the command's outcome once it is durable, after recording
+// the follow-ups the law requires (see Outcome.FollowUps).
 func (p *Pending) Wait(ctx context.Context) (Outcome, error) {
 	if p.done != nil {
 		return *p.done, nil
 	}
 	res, err := p.pending.Wait(ctx)
-	return Outcome{Result: res, Aggregate: p.ref}, err
+	out := Outcome{Result: res, Aggregate: p.ref, Offered: p.offered}
+	if err != nil || len(p.follow) == 0 {
+		return out, err
+	}
+	out.FollowUps, err = p.l.followUps(ctx, p.follow, p.meta)
+	return out, err
 }
 
 // Submit is the first half of Execute: it decides cmd and returns once the
@@ -169,9 +195,12 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 	if err != nil {
 		return nil, err
 	}
-	env := domain.Env{Now: meta.OccurredAt, Related: map[domain.AggregateRef]domain.State{}}
+	env := domain.Env{Now: meta.OccurredAt, Last: ent.last, Actor: meta.Actor, Related: map[domain.AggregateRef]domain.State{}}
 	if env.Now.IsZero() {
 		env.Now = l.cfg.Now()
+	}
+	if env.Cited, err = l.cited(cmd); err != nil {
+		return nil, err
 	}
 	for _, r := range cmd.Related() {
 		if r.ID == "" {
@@ -199,14 +228,18 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 	}
 	if p.Version == 0 || p.Version != ent.version+uint64(len(events)) {
 		l.cache.Delete(ref) // a duplicate: the cached state may not hold it
-	} else {
-		for _, ev := range events {
-			ent.state = domain.Evolve(ent.state, ev)
-		}
-		ent.version = p.Version
-		l.cache.Put(ref, ent)
+		return &Pending{ref: ref, pending: p}, nil
 	}
-	return &Pending{ref: ref, pending: p}, nil
+	for _, ev := range events {
+		ent.state = domain.Evolve(ent.state, ev)
+	}
+	ent.version = p.Version
+	if env.Now.After(ent.last) {
+		ent.last = env.Now
+	}
+	l.cache.Put(ref, ent)
+	return &Pending{ref: ref, pending: p, l: l, meta: meta, follow: domain.FollowUps(cmd, events, ent.state),
+		offered: domain.Offered(ent.state)}, nil
 }
 
 // checkOccurredAt refuses an occurred-at in the future: a fact reported
@@ -255,8 +288,8 @@ func (l *Ledger) refused(ctx context.Context, ref domain.AggregateRef, meta Meta
 // State returns a copy-free snapshot of an aggregate's state and version,
 // rebuilt from the log; callers must not modify it.
 func (l *Ledger) State(ctx context.Context, ref domain.AggregateRef) (domain.State, uint64, error) {
-	st, version, err := l.load(ctx, ref)
-	return st, version, err
+	ent, err := l.loadEntry(ctx, ref)
+	return ent.state, ent.version, err
 }
 
 // state returns an aggregate's state: cached, else loaded from the log
@@ -271,8 +304,7 @@ func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, err
 	ch := l.loads.DoChan(string(ref.Kind)+"/"+ref.ID, func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
-		st, version, err := l.load(lctx, ref)
-		return entry{state: st, version: version}, err
+		return l.loadEntry(lctx, ref)
 	})
 	select {
 	case r := <-ch:
@@ -287,30 +319,40 @@ func (l *Ledger) state(ctx context.Context, ref domain.AggregateRef) (entry, err
 	}
 }
 
-// load folds an aggregate's events from the store into a fresh state.
-func (l *Ledger) load(ctx context.Context, ref domain.AggregateRef) (domain.State, uint64, error) {
-	st := domain.NewState(ref)
-	if st == nil {
-		return nil, 0, &domain.Error{Code: "unknown_kind", Kind: domain.ErrInvalid,
+// loadEntry folds an aggregate's events from the store into a fresh state.
+func (l *Ledger) loadEntry(ctx context.Context, ref domain.AggregateRef) (entry, error) {
+	ent := entry{state: domain.NewState(ref)}
+	if ent.state == nil {
+		return entry{}, &domain.Error{Code: "unknown_kind", Kind: domain.ErrInvalid,
 			ZH: "未知的对象类型", EN: fmt.Sprintf("unknown aggregate kind %q", ref.Kind)}
 	}
 	events, err := l.store.Load(ctx, aggOf(ref))
 	if err != nil {
-		return nil, 0, err
+		return entry{}, err
 	}
 	if len(events) > 0 && events[0].Region != string(ref.Region) {
-		return nil, 0, absent(ref)
+		return entry{}, absent(ref)
 	}
-	var version uint64
 	for _, e := range events {
 		ev, err := domain.DecodeEvent(e.Type, e.Payload)
 		if err != nil {
-			return nil, 0, fmt.Errorf("app: event at position %d: %w", e.Position, err)
+			return entry{}, fmt.Errorf("app: event at position %d: %w", e.Position, err)
 		}
-		st = domain.Evolve(st, ev)
-		version = e.Version
+		ent.state = domain.Evolve(ent.state, ev)
+		ent.version = e.Version
+		if t := occurred(e); t.After(ent.last) {
+			ent.last = t
+		}
 	}
-	return st, version, nil
+	return ent, nil
+}
+
+// occurred is when an event happened: its occurred-at, else when it was recorded.
+func occurred(e eventstore.Envelope) time.Time {
+	if e.OccurredAt.IsZero() {
+		return e.RecordedAt
+	}
+	return e.OccurredAt
 }
 
 // absent is the error of an aggregate that does not exist, given when one

@@ -22,6 +22,7 @@ type line struct {
 	Now         time.Time       `json:"now"`
 	Body        json.RawMessage `json:"body"`
 	WantError   string          `json:"want_error,omitempty"`
+	Actor       string          `json:"actor,omitempty"`
 }
 
 type golden struct {
@@ -30,7 +31,11 @@ type golden struct {
 		Type    string          `json:"type"`
 		Payload json.RawMessage `json:"payload"`
 	} `json:"events,omitempty"`
-	Error string `json:"error,omitempty"`
+	Error     string `json:"error,omitempty"`
+	FollowUps []struct {
+		CommandType string `json:"command_type"`
+		Error       string `json:"error,omitempty"`
+	} `json:"follow_ups,omitempty"`
 }
 
 func readLines[T any](t *testing.T, path string) []T {
@@ -77,7 +82,11 @@ func TestScenariosThroughStore(t *testing.T) {
 				if err != nil {
 					t.Fatalf("line %d: %v", i+1, err)
 				}
-				meta := app.Meta{CommandID: ulid.Make().String(), Actor: "supervisor", OccurredAt: ln.Now}
+				actor := "supervisor"
+				if ln.Actor != "" {
+					actor = ln.Actor
+				}
+				meta := app.Meta{CommandID: ulid.Make().String(), Actor: actor, OccurredAt: ln.Now}
 				out, err := l.Execute(ctx, cmd, meta)
 				if de, ok := domain.AsError(err); ok {
 					if de.Code != want[i].Error {
@@ -92,10 +101,11 @@ func TestScenariosThroughStore(t *testing.T) {
 					t.Fatalf("line %d %s: got %d events, want %d", i+1, ln.CommandType, len(out.Events), len(want[i].Events))
 				}
 				for j, e := range out.Events {
-					if e.Type != want[i].Events[j].Type || e.Actor != "supervisor" || e.CommandID != meta.CommandID {
+					if e.Type != want[i].Events[j].Type || e.Actor != actor || e.CommandID != meta.CommandID {
 						t.Fatalf("line %d: event %d is %s by %s, want %s", i+1, j, e.Type, e.Actor, want[i].Events[j].Type)
 					}
 				}
+				checkFollowUps(t, i+1, out.FollowUps, want[i])
 				again, err := l.Execute(ctx, cmd, meta)
 				if err != nil || !again.Duplicate || again.FirstPosition != out.FirstPosition {
 					t.Fatalf("line %d: retry got %+v, %v; want the original outcome", i+1, again.Result, err)
@@ -191,5 +201,25 @@ func TestRefusalWhileBehind(t *testing.T) {
 	}
 	if got := len(mustRead(t, s)); got != 1 {
 		t.Fatalf("log holds %d events, want 1", got)
+	}
+}
+
+// checkFollowUps compares the follow-ups recorded with the golden file's.
+func checkFollowUps(t *testing.T, n int, got []app.FollowUp, want golden) {
+	t.Helper()
+	if len(got) != len(want.FollowUps) {
+		t.Fatalf("line %d: %d follow-ups, want %d", n, len(got), len(want.FollowUps))
+	}
+	for k, f := range got {
+		code := ""
+		if f.Error != nil {
+			code = f.Error.Code
+		}
+		if f.CommandType != want.FollowUps[k].CommandType || code != want.FollowUps[k].Error {
+			t.Fatalf("line %d: follow-up %d is %s (%q), want %s (%q)", n, k, f.CommandType, code, want.FollowUps[k].CommandType, want.FollowUps[k].Error)
+		}
+		if f.Outcome != nil && (len(f.Outcome.Events) == 0 || f.Outcome.Events[0].CausationID == "") {
+			t.Fatalf("line %d: follow-up %s recorded %+v, want events caused by the command", n, f.CommandType, f.Outcome.Result)
+		}
 	}
 }

@@ -77,8 +77,30 @@ func NewState(ref AggregateRef) State {
 type Env struct {
 	// Now is the moment the command takes effect (occurred-at as reported, else server time).
 	Now time.Time
+	// Last is when the target's latest event occurred (zero for a new
+	// aggregate): Now may not lie before it (code "occurred_out_of_order").
+	Last time.Time
+	// Actor is who sends the command, as recorded in the envelopes; rules
+	// that separate duties (who reports a rectification never reviews it)
+	// read it. Empty means unknown.
+	Actor string
 	// Related holds the states of cmd.Related(), loaded by the caller; a missing entry means not found.
 	Related map[AggregateRef]State
+	// Cited holds the recorded events a [Citer] command names, by event
+	// ID, looked up by the caller; a missing entry means not found.
+	Cited map[string]CitedEvent
+}
+
+// CitedEvent is what Decide knows of a recorded event a command cites.
+type CitedEvent struct {
+	Aggregate AggregateRef
+	Type      string
+}
+
+// Citer is a command that cites recorded events by event ID (evidence):
+// the caller looks each up and puts what it finds in [Env.Cited].
+type Citer interface {
+	Cites() []string
 }
 
 // Each aggregate kind's commands implement one of these.
@@ -125,6 +147,9 @@ func Decide(st State, cmd Command, env Env) ([]Event, error) {
 		return nil, invalid("wrong_aggregate", "命令与对象类型不符", "the command does not address this kind of aggregate")
 	}
 	if err := inCalendar(st, env); err != nil {
+		return nil, err
+	}
+	if err := checkOccurred(ref.Kind, env); err != nil {
 		return nil, err
 	}
 	evs, err := decide(st, cmd, env)

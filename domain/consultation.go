@@ -60,6 +60,7 @@ type Consultation struct {
 	ParticipantsTotal int
 	NoticePublished   bool
 	MeetingAt         time.Time
+	Place             string
 	Held              bool
 	Present           int
 	Quorate           bool
@@ -68,6 +69,8 @@ type Consultation struct {
 	Postponed         int // times postponed
 	Tasks             []Task
 	FeedbackPublished bool
+	Postings          []PublicationPosted // 公开栏 postings, in the order recorded
+	Reviewed          bool                // the outcome's democratic review is recorded
 }
 
 // Kind returns KindConsultation.
@@ -158,7 +161,7 @@ type NoticePublished struct {
 func (NoticePublished) EventType() string { return "consultation.notice_published" }
 
 func (ev NoticePublished) applyConsultation(c *Consultation) {
-	c.NoticePublished, c.MeetingAt = true, ev.MeetingAt
+	c.NoticePublished, c.MeetingAt, c.Place = true, ev.MeetingAt, ev.Place
 }
 
 // MeetingHeld records the meeting and its attendance.
@@ -215,7 +218,7 @@ func (ConsultationPostponed) EventType() string { return "consultation.postponed
 func (ConsultationPostponed) applyConsultation(c *Consultation) {
 	c.Postponed++
 	c.NoticePublished, c.Held, c.Quorate, c.Present, c.Voted, c.Adopted = false, false, false, 0, false, false
-	c.MeetingAt = time.Time{}
+	c.MeetingAt, c.Place = time.Time{}, ""
 }
 
 // TaskAssigned records an implementation task of an adopted resolution.

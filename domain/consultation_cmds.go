@@ -30,8 +30,6 @@ func (c *Consultation) mustExist() error {
 	return nil
 }
 
-func textOK(s string) bool { return s != "" && len(s) <= 4000 }
-
 // ProposeTopic proposes a consultation topic. A proposal by residents needs
 // signatures of at least one fifth of them (Rules.Proposal).
 type ProposeTopic struct {
@@ -198,6 +196,9 @@ func (p RecordOpinion) decideConsultation(c *Consultation, _ Env) ([]Event, erro
 	if !slices.Contains(participantCategories, p.Category) || !textOK(p.Summary) {
 		return nil, invalid("invalid_opinion", "意见类别或内容不正确", "unknown category or empty summary")
 	}
+	if c.Participants[p.Category] == 0 {
+		return nil, invalid("category_not_participating", "该类别没有人参加本次协商: "+p.Category, "no participant of this category takes part: "+p.Category)
+	}
 	return one(OpinionRecorded{Category: p.Category, Summary: p.Summary})
 }
 
@@ -299,6 +300,9 @@ func (p CompleteTask) decideConsultation(c *Consultation, env Env) ([]Event, err
 	i := c.taskIndex(p.TaskID)
 	if i < 0 || c.Tasks[i].Done {
 		return nil, conflict("task_not_open", "没有未完成的该任务", "no such open task")
+	}
+	if !textOK(p.Note) {
+		return nil, invalid("invalid_note", "须写明完成情况", "say how the task was done")
 	}
 	return one(TaskCompleted{TaskID: p.TaskID, Note: p.Note, On: DateOf(env.Now)})
 }

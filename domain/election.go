@@ -158,6 +158,7 @@ type Election struct {
 	Certified bool
 	Sealed    bool
 
+	FraudFindings    map[string]FraudRef // open fraud findings flagged on the election, by "inspection/finding"
 	Recalls          map[string]*Recall
 	Supervisors      []string // members confirmed under art. 32 (supervision committees)
 	LastReviewYear   int

@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // ElectionAddr addresses an election: its ULID and its 12-digit village or
 // community code. Election commands embed it.
@@ -447,10 +450,13 @@ func (c AnnounceResult) decideElection(e *Election, env Env) ([]Event, error) {
 	return one(ResultAnnounced{At: env.Now})
 }
 
-// CertifyResult certifies an announced result.
+// CertifyResult certifies an announced result. While a fraud finding about
+// the election is open, certification is refused unless OverrideReason
+// says why it goes ahead; the override and the findings are recorded.
 type CertifyResult struct {
 	ElectionAddr
-	CertifiedBy string `json:"certified_by"`
+	CertifiedBy    string `json:"certified_by"`
+	OverrideReason string `json:"override_reason,omitempty"`
 }
 
 // CommandType returns "certify_result".
@@ -463,10 +469,19 @@ func (c CertifyResult) decideElection(e *Election, env Env) ([]Event, error) {
 	if !e.Announced || e.Certified {
 		return nil, conflict("nothing_to_certify", "没有待确认的已公布结果", "there is no announced result to certify")
 	}
-	if c.CertifiedBy == "" {
+	if !textOK(c.CertifiedBy) || (c.OverrideReason != "" && !textOK(c.OverrideReason)) {
 		return nil, invalid("invalid_certifier", "须写明确认机关", "name the certifying body")
 	}
-	return one(ResultCertified{CertifiedBy: c.CertifiedBy, At: env.Now})
+	open := e.openFraudFindings()
+	if len(open) > 0 && c.OverrideReason == "" {
+		return nil, ruleErr("open_fraud_finding", ruleFraud, "有未结的舞弊认定，确认结果须写明理由（override_reason）: "+strings.Join(open, ", "),
+			"a fraud finding about this election is open; certifying needs a recorded override reason: "+strings.Join(open, ", "))
+	}
+	ev := ResultCertified{CertifiedBy: c.CertifiedBy, At: env.Now}
+	if len(open) > 0 {
+		ev.OverrideReason, ev.OpenFraudFindings = c.OverrideReason, open
+	}
+	return one(ev)
 }
 
 // SealBallots records that the ballots of a certified result are sealed and

@@ -93,8 +93,10 @@ func (ResultAnnounced) applyElection(e *Election) { e.Announced = true }
 
 // ResultCertified records the certification of the result (by the township government or its equivalent).
 type ResultCertified struct {
-	CertifiedBy string    `json:"certified_by"`
-	At          time.Time `json:"at"`
+	CertifiedBy       string    `json:"certified_by"`
+	At                time.Time `json:"at"`
+	OverrideReason    string    `json:"override_reason,omitempty"`     // why it was certified with open fraud findings
+	OpenFraudFindings []string  `json:"open_fraud_findings,omitempty"` // "inspection/finding" open at certification
 }
 
 // EventType returns "election.result_certified".
@@ -123,7 +125,11 @@ type ElectionVoided struct {
 // EventType returns "election.voided".
 func (ElectionVoided) EventType() string { return "election.voided" }
 
-func (ElectionVoided) applyElection(e *Election) { e.Voided = true }
+// A voided election seats nobody: its members leave with the result.
+func (ElectionVoided) applyElection(e *Election) {
+	e.Voided, e.Members, e.Supervisors, e.Vacancies = true, nil, nil, 0
+	clear(e.RatedIncompetent)
+}
 
 // RecallProposed records a recall proposal with enough signatures.
 type RecallProposed struct {

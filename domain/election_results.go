@@ -2,8 +2,11 @@ package domain
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 )
 
 // DeclareResult sums the closed counts of every station of the current round
@@ -246,10 +249,10 @@ func (c VoidResult) decideElection(e *Election, env Env) ([]Event, error) {
 	if err := e.mustExist(); err != nil {
 		return nil, err
 	}
-	if !e.Certified {
-		return nil, conflict("not_certified", "只有已确认的结果可被宣布无效", "only a certified result can be voided")
+	if !e.Certified && !e.Announced {
+		return nil, conflict("not_certified", "只有已公布或已确认的结果可被宣布无效", "only an announced or certified result can be voided")
 	}
-	if c.Reason == "" {
+	if !textOK(c.Reason) {
 		return nil, invalid("invalid_reason", "须写明理由", "give a reason")
 	}
 	in, err := relatedInspection(env, c.InspectionID, c.InspectionRegion)
@@ -447,6 +450,9 @@ func (c AppointSupervisor) decideElection(e *Election, env Env) ([]Event, error)
 		return nil, ruleErr("committee_member", ruleSupervisors, "委员会成员不得担任监督委员会成员", "a committee member cannot sit on the supervision committee")
 	}
 	for _, rel := range c.Declaration.RelativesOnCommittee {
+		if !com.IsMember(rel) {
+			return nil, notFound("member_not_found", "申报的近亲属不是该委员会成员: "+rel, "the declared relative is not a member of that committee: "+rel)
+		}
 		if com.IsMember(rel) {
 			return nil, ruleErr("near_relative_of_committee_member", ruleSupervisors, "委员会成员的近亲属不得担任监督委员会成员", "a near relative of a committee member cannot sit on the supervision committee")
 		}
@@ -456,11 +462,24 @@ func (c AppointSupervisor) decideElection(e *Election, env Env) ([]Event, error)
 
 func (e *Election) hasMemberNamed(name string) bool {
 	for _, m := range e.Members {
-		if m.Name == name {
+		if sameName(m.Name, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameName compares two names ignoring spaces (全角 too) and letter case.
+func sameName(a, b string) bool {
+	norm := func(s string) string {
+		return strings.ToLower(strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || r == '·' || r == '•' {
+				return -1
+			}
+			return r
+		}, s))
+	}
+	return norm(a) != "" && norm(a) == norm(b)
 }
 
 // RecordDemocraticReview records the annual democratic review (民主评议).
@@ -475,9 +494,12 @@ type RecordDemocraticReview struct {
 // CommandType returns "record_democratic_review".
 func (RecordDemocraticReview) CommandType() string { return "record_democratic_review" }
 
-func (c RecordDemocraticReview) decideElection(e *Election, _ Env) ([]Event, error) {
+func (c RecordDemocraticReview) decideElection(e *Election, env Env) ([]Event, error) {
 	if err := e.mustExist(); err != nil {
 		return nil, err
+	}
+	if y, _ := strconv.Atoi(string(DateOf(env.Now))[:4]); c.Year > y {
+		return nil, invalid("review_year_in_future", fmt.Sprintf("评议年度 %d 晚于发生时间所在年度 %d", c.Year, y), fmt.Sprintf("review year %d lies after the year it occurred in (%d)", c.Year, y))
 	}
 	if c.Year <= e.LastReviewYear || c.Year < 1949 || len(c.Ratings) == 0 {
 		return nil, conflict("review_year", "评议年度须晚于上次评议", "the review year must follow the last review")

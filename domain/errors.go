@@ -104,6 +104,7 @@ const (
 	ruleSupervisors = lawV + "第三十二条" + lawE + "art. 32: committee members and their near relatives may not sit on the supervision committee"
 	ruleReview      = lawV + "第三十三条" + lawE + "art. 33: a member rated incompetent in two consecutive democratic reviews leaves office"
 	ruleMeeting     = lawV + "第二十二条" + lawE + "art. 22: quorum of more than half; decided by a majority of those present"
+	ruleDuties      = "监督检查职责分离 / separation of duties in supervision: whoever reports a rectification may not review it"
 	ruleConsult     = "中共中央办公厅 国务院办公厅《关于加强城乡社区协商的意见》2015 / Opinions on Strengthening Urban and Rural Community Consultation (2015): topic after asking residents, participants chosen, content announced in advance, opinions recorded, outcome carried out and reported back"
 )
 

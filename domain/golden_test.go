@@ -20,6 +20,7 @@ type scenarioLine struct {
 	Now         time.Time       `json:"now"`
 	Body        json.RawMessage `json:"body"`
 	WantError   string          `json:"want_error,omitempty"`
+	Actor       string          `json:"actor,omitempty"`
 }
 
 // goldenLine is one line of a .golden file: the outcome of one command.
@@ -27,6 +28,7 @@ type goldenLine struct {
 	CommandType string        `json:"command_type"`
 	Events      []goldenEvent `json:"events,omitempty"`
 	Error       string        `json:"error,omitempty"`
+	FollowUps   []goldenLine  `json:"follow_ups,omitempty"`
 }
 
 type goldenEvent struct {
@@ -99,7 +101,7 @@ func runLine(t *testing.T, w *world, n int, raw []byte) goldenLine {
 	if err != nil {
 		t.Fatalf("line %d: %v", n, err)
 	}
-	w.now = l.Now
+	w.now, w.actor = l.Now, l.Actor
 	evs, err := w.exec(cmd)
 	got := goldenLine{CommandType: l.CommandType}
 	if e, ok := AsError(err); ok {
@@ -112,6 +114,16 @@ func runLine(t *testing.T, w *world, n int, raw []byte) goldenLine {
 	}
 	for _, ev := range evs {
 		got.Events = append(got.Events, goldenEvent{Type: ev.EventType(), Payload: ev})
+	}
+	for _, f := range w.followed {
+		fl := goldenLine{CommandType: f.cmd.CommandType()}
+		if e, ok := AsError(f.err); ok {
+			fl.Error = e.Code
+		}
+		for _, ev := range f.events {
+			fl.Events = append(fl.Events, goldenEvent{Type: ev.EventType(), Payload: ev})
+		}
+		got.FollowUps = append(got.FollowUps, fl)
 	}
 	return got
 }

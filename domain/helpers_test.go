@@ -34,29 +34,63 @@ func at(d Date, offset int) time.Time {
 type world struct {
 	states map[AggregateRef]State
 	log    map[AggregateRef][]Event
+	last   map[AggregateRef]time.Time // occurred time of each aggregate's latest event
+	cited  map[string]CitedEvent      // recorded events that commands may cite
 	now    time.Time
+	actor  string
+	// followed holds the follow-ups of the last exec and their outcomes.
+	followed []followed
+}
+
+type followed struct {
+	cmd    Command
+	events []Event
+	err    error
 }
 
 func newWorld(now time.Time) *world {
-	return &world{states: map[AggregateRef]State{}, log: map[AggregateRef][]Event{}, now: now}
+	return &world{states: map[AggregateRef]State{}, log: map[AggregateRef][]Event{},
+		last: map[AggregateRef]time.Time{}, cited: map[string]CitedEvent{}, now: now}
 }
 
 func (w *world) env(cmd Command) Env {
-	env := Env{Now: w.now, Related: map[AggregateRef]State{}}
+	env := Env{Now: w.now, Last: w.last[cmd.Target()], Actor: w.actor, Related: map[AggregateRef]State{}, Cited: map[string]CitedEvent{}}
 	for _, ref := range cmd.Related() {
 		if st, ok := w.states[ref]; ok {
 			env.Related[ref] = st
 		}
 	}
+	if c, ok := cmd.(Citer); ok {
+		for _, id := range c.Cites() {
+			if ev, ok := w.cited[id]; ok {
+				env.Cited[id] = ev
+			}
+		}
+	}
 	return env
 }
 
+// exec decides and applies cmd, then its follow-ups (as the application
+// does), keeping those in w.followed.
 func (w *world) exec(cmd Command) ([]Event, error) {
+	evs, st, err := w.apply(cmd)
+	w.followed = nil
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range FollowUps(cmd, evs, st) {
+		fevs, _, ferr := w.apply(f)
+		w.followed = append(w.followed, followed{cmd: f, events: fevs, err: ferr})
+	}
+	return evs, nil
+}
+
+func (w *world) apply(cmd Command) ([]Event, State, error) {
 	ref := cmd.Target()
 	st := w.states[ref]
 	evs, err := Decide(st, cmd, w.env(cmd))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if st == nil {
 		st = NewState(ref)
@@ -66,7 +100,8 @@ func (w *world) exec(cmd Command) ([]Event, error) {
 	}
 	w.states[ref] = st
 	w.log[ref] = append(w.log[ref], evs...)
-	return evs, nil
+	w.last[ref] = w.now
+	return evs, st, nil
 }
 
 func (w *world) must(t tb, cmd Command) []Event {

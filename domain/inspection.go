@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Scope kinds of an inspection.
 const (
@@ -8,6 +11,7 @@ const (
 	ScopeMeeting   = "meeting" // a consultation or villagers' meeting
 	ScopeCommittee = "committee"
 	ScopeMember    = "member"
+	ScopeRegion    = "region" // a community, village or any region below the inspection's, by its code
 )
 
 // Finding kinds. A FindingFraud names the election it concerns.
@@ -20,21 +24,32 @@ const (
 )
 
 // Scope is what an inspection looks at: an election, a meeting
-// (consultation), a committee (its election) or one member of a committee.
+// (consultation), a committee (by the election that filled it, or by its
+// community's code alone), one member of a committee, or a region by its
+// code. Region is where the election, consultation or committee is (a
+// 12-digit code), or the region inspected; empty means the inspection's
+// own region. It always lies within the inspection's region.
 type Scope struct {
 	Kind     string `json:"kind"`
-	ID       string `json:"id"`                  // the election or consultation ULID
+	ID       string `json:"id,omitempty"`        // the election or consultation ULID
+	Region   Region `json:"region,omitempty"`    // see above
 	MemberID string `json:"member_id,omitempty"` // for ScopeMember
+}
+
+// within reports whether r lies in (or is) the region outer.
+func (r Region) within(outer Region) bool {
+	return r.Level() != LevelInvalid && strings.HasPrefix(string(r), string(outer))
 }
 
 // Finding is a finding of an inspection.
 type Finding struct {
-	ID         string
-	Kind       string
-	ElectionID string
-	MemberID   string
-	Summary    string
-	Evidence   []string
+	ID             string
+	Kind           string
+	ElectionID     string
+	ElectionRegion Region
+	MemberID       string
+	Summary        string
+	Evidence       []string
 }
 
 // Order is a rectification order (整改通知).
@@ -44,6 +59,7 @@ type Order struct {
 	Responsible string
 	Deadline    Date
 	Reported    bool
+	ReportedBy  string // the actor who recorded the latest report
 	Accepted    bool
 	Rejections  int
 }
@@ -86,10 +102,12 @@ func (ev InspectionOpened) applyInspection(in *Inspection) {
 	in.Orders, in.Disqualified = map[string]*Order{}, map[string]bool{}
 }
 
-// EvidenceAttached references a recorded event as evidence.
+// EvidenceAttached records a piece of evidence: a recorded event (EventID,
+// checked to exist within the inspection's region), a document described
+// in Description, or both.
 type EvidenceAttached struct {
 	EvidenceID  string `json:"evidence_id"`
-	EventID     string `json:"event_id"`
+	EventID     string `json:"event_id,omitempty"`
 	Description string `json:"description"`
 }
 
@@ -100,12 +118,13 @@ func (ev EvidenceAttached) applyInspection(in *Inspection) { in.Evidence[ev.Evid
 
 // FindingRecorded records a finding.
 type FindingRecorded struct {
-	FindingID  string   `json:"finding_id"`
-	Kind       string   `json:"kind"`
-	ElectionID string   `json:"election_id,omitempty"`
-	MemberID   string   `json:"member_id,omitempty"`
-	Summary    string   `json:"summary"`
-	Evidence   []string `json:"evidence"`
+	FindingID      string   `json:"finding_id"`
+	Kind           string   `json:"kind"`
+	ElectionID     string   `json:"election_id,omitempty"`
+	ElectionRegion Region   `json:"election_region,omitempty"`
+	MemberID       string   `json:"member_id,omitempty"`
+	Summary        string   `json:"summary"`
+	Evidence       []string `json:"evidence"`
 }
 
 // EventType returns "inspection.finding_recorded".
@@ -113,7 +132,7 @@ func (FindingRecorded) EventType() string { return "inspection.finding_recorded"
 
 func (ev FindingRecorded) applyInspection(in *Inspection) {
 	in.Findings[ev.FindingID] = &Finding{ID: ev.FindingID, Kind: ev.Kind, ElectionID: ev.ElectionID,
-		MemberID: ev.MemberID, Summary: ev.Summary, Evidence: ev.Evidence}
+		ElectionRegion: ev.ElectionRegion, MemberID: ev.MemberID, Summary: ev.Summary, Evidence: ev.Evidence}
 }
 
 // RectificationOrdered records a rectification order with its deadline.
@@ -133,10 +152,11 @@ func (ev RectificationOrdered) applyInspection(in *Inspection) {
 
 // RectificationReported records the responsible party's report.
 type RectificationReported struct {
-	OrderID string `json:"order_id"`
-	Report  string `json:"report"`
-	On      Date   `json:"on"`
-	Late    bool   `json:"late"`
+	OrderID    string `json:"order_id"`
+	Report     string `json:"report"`
+	On         Date   `json:"on"`
+	Late       bool   `json:"late"`
+	ReportedBy string `json:"reported_by,omitempty"` // the actor who recorded it
 }
 
 // EventType returns "inspection.rectification_reported".
@@ -144,16 +164,17 @@ func (RectificationReported) EventType() string { return "inspection.rectificati
 
 func (ev RectificationReported) applyInspection(in *Inspection) {
 	if o := in.Orders[ev.OrderID]; o != nil {
-		o.Reported = true
+		o.Reported, o.ReportedBy = true, ev.ReportedBy
 	}
 }
 
 // RectificationReviewed records acceptance or rejection of a report; a
 // rejected report must be reported again.
 type RectificationReviewed struct {
-	OrderID  string `json:"order_id"`
-	Accepted bool   `json:"accepted"`
-	Note     string `json:"note"`
+	OrderID    string `json:"order_id"`
+	Accepted   bool   `json:"accepted"`
+	Note       string `json:"note"`
+	ReviewedBy string `json:"reviewed_by,omitempty"` // the actor who recorded it, never the reporter
 }
 
 // EventType returns "inspection.rectification_reviewed".
@@ -171,11 +192,13 @@ func (ev RectificationReviewed) applyInspection(in *Inspection) {
 }
 
 // MemberDisqualified records that a committee member is disqualified; the
-// election then vacates the seat (command vacate_seat) for a by-election.
+// election's seat is vacated by the follow-up the law requires (see
+// [FollowUps]), and a by-election may then be called.
 type MemberDisqualified struct {
-	ElectionID string `json:"election_id"`
-	MemberID   string `json:"member_id"`
-	FindingID  string `json:"finding_id"`
+	ElectionID     string `json:"election_id"`
+	ElectionRegion Region `json:"election_region,omitempty"`
+	MemberID       string `json:"member_id"`
+	FindingID      string `json:"finding_id"`
 }
 
 // EventType returns "inspection.member_disqualified".

@@ -77,12 +77,19 @@ func TestDisqualifiedMemberSeatIsVacated(t *testing.T) {
 	vacate := VacateSeat{ElectionAddr: ea, MemberID: cand(2), InspectionID: inspectionID, InspectionRegion: township}
 	_, err := w.exec(vacate)
 	wantCode(t, err, "inspection_not_found")
-	w.must(t, OpenInspection{InspectionAddr: ia, Title: "履职检查", Scope: Scope{Kind: ScopeMember, ID: electionID, MemberID: cand(2)}, Inspectors: []string{"刘某"}})
+	w.must(t, OpenInspection{InspectionAddr: ia, Title: "履职检查", Scope: Scope{Kind: ScopeMember, ID: electionID, Region: village, MemberID: cand(2)}, Inspectors: []string{"刘某"}})
 	_, err = w.exec(vacate)
 	wantCode(t, err, "not_disqualified")
-	w.must(t, RecordFinding{InspectionAddr: ia, FindingID: "f1", Kind: FindingConduct, MemberID: cand(2), Summary: "受刑事处罚"})
-	w.must(t, DisqualifyMember{InspectionAddr: ia, ElectionID: electionID, MemberID: cand(2), FindingID: "f1"})
-	w.must(t, vacate)
+	w.must(t, RecordFinding{InspectionAddr: ia, FindingID: "f1", Kind: FindingConduct, ElectionID: electionID, ElectionRegion: village, MemberID: cand(2), Summary: "受刑事处罚"})
+	w.must(t, DisqualifyMember{InspectionAddr: ia, ElectionID: electionID, ElectionRegion: village, MemberID: cand(2), FindingID: "f1"})
+	if len(w.followed) != 1 || w.followed[0].err != nil || w.followed[0].cmd.CommandType() != "vacate_seat" {
+		t.Fatalf("follow-ups of the disqualification: %+v, want the seat vacated", w.followed)
+	}
+	if got := Offered(w.election()); !slices.Equal(got, []string{"call_by_election"}) {
+		t.Errorf("offered %v, want call_by_election", got)
+	}
+	_, err = w.exec(vacate)
+	wantCode(t, err, "member_not_found")
 	if e := w.election(); e.IsMember(cand(2)) || e.Vacancies != 1 {
 		t.Errorf("members %v vacancies %d, want c2 gone and one vacancy", e.Members, e.Vacancies)
 	}
@@ -101,7 +108,7 @@ func TestSupervisorAppointment(t *testing.T) {
 		{"no ties", Declaration{}, ""},
 		{"declares being a committee member", Declaration{CommitteeMember: true}, "committee_member"},
 		{"near relative of a member", Declaration{RelativesOnCommittee: []string{cand(1)}}, "near_relative_of_committee_member"},
-		{"relative no longer a member", Declaration{RelativesOnCommittee: []string{"someone-else"}}, ""},
+		{"relative who is no member is an unknown ID", Declaration{RelativesOnCommittee: []string{"someone-else"}}, "member_not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -218,6 +218,9 @@ func TestDemocraticReviewTwiceIncompetent(t *testing.T) {
 	if !w.election().IsMember(cand(1)) {
 		t.Fatal("removed after one review, want two")
 	}
+	_, err := w.exec(RecordDemocraticReview{ElectionAddr: ea, Year: 2027, Ratings: bad})
+	wantCode(t, err, "review_year_in_future") // recorded in 2026, a review of 2027 has not happened
+	w.now = at("2027-05-10", 0)
 	evs := w.must(t, RecordDemocraticReview{ElectionAddr: ea, Year: 2027, Ratings: bad})
 	if len(evs) != 2 || w.election().IsMember(cand(1)) || w.election().Vacancies != 1 {
 		t.Errorf("events %v: want c1 removed after two consecutive incompetent ratings", evs)

@@ -56,3 +56,29 @@ func checkTexts(field string, xs []string, min, max int) error {
 	}
 	return nil
 }
+
+// MaxText is the most bytes a free-text field of a command may hold.
+const MaxText = 4000
+
+// ValidText reports whether s is acceptable free text (topics, opinions,
+// summaries, reasons, reports): what [checkText] accepts, except that
+// newlines and tabs are allowed, up to [MaxText] bytes. Blank text (spaces
+// only, full-width ones too) is refused.
+func ValidText(s string) bool {
+	if len(s) > MaxText || !utf8.ValidString(s) {
+		return false
+	}
+	visible := false
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t' || r == '\r':
+		case unicode.IsControl(r) || isBidiControl(r):
+			return false
+		case unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S, unicode.M):
+			visible = true
+		}
+	}
+	return visible
+}
+
+func textOK(s string) bool { return ValidText(s) }

@@ -65,6 +65,26 @@ type CommandResponse struct {
 	Duplicate     bool              `json:"duplicate" doc:"true when this is a retry of a recorded command"`
 	Events        []Event           `json:"events"`
 	Receipts      []json.RawMessage `json:"receipts,omitempty" doc:"with ?receipt=true: one audit receipt per event"`
+	FollowUps     []FollowUp        `json:"follow_ups,omitempty" doc:"commands the law required after this one (a disqualification vacates the seat), recorded as their own commands caused by it"`
+	Offered       []string          `json:"offered,omitempty" doc:"commands the law offers next on the aggregate, e.g. call_by_election once a seat is vacant"`
+}
+
+// FollowUp is one follow-up command of a [CommandResponse]: its events,
+// or why the domain refused it (the command that caused it stays recorded).
+type FollowUp struct {
+	CommandType string         `json:"command_type"`
+	CommandID   string         `json:"command_id"`
+	Events      []Event        `json:"events,omitempty"`
+	Offered     []string       `json:"offered,omitempty"`
+	Error       *FollowUpError `json:"error,omitempty"`
+}
+
+// FollowUpError is why the domain refused a follow-up.
+type FollowUpError struct {
+	Code string `json:"code"`
+	Rule string `json:"rule,omitempty"`
+	ZH   string `json:"zh"`
+	EN   string `json:"en"`
 }
 
 // ComputeHash returns the hash of the envelope that ev shows.

@@ -140,6 +140,7 @@ type scenarioLine struct {
 	Now         time.Time       `json:"now"`
 	Body        json.RawMessage `json:"body"`
 	WantError   string          `json:"want_error,omitempty"`
+	Actor       string          `json:"actor,omitempty"`
 }
 
 // step is one command that produced events.
@@ -171,28 +172,43 @@ func runScenario(t testing.TB, file string) []step {
 		if err != nil {
 			t.Fatalf("%s:%d: %v", file, n, err)
 		}
-		env := domain.Env{Now: l.Now, Related: map[domain.AggregateRef]domain.State{}}
-		for _, r := range cmd.Related() {
-			if st, ok := states[r]; ok {
-				env.Related[r] = st
+		cmds := []domain.Command{cmd}
+		for len(cmds) > 0 { // the command, then its follow-ups, as the application records them
+			c := cmds[0]
+			cmds = cmds[1:]
+			st, evs, ok := decide(states, c, l.Now, l.Actor)
+			if !ok {
+				continue // the scenario's expected rejections
 			}
+			states[c.Target()] = st
+			out = append(out, step{ref: c.Target(), now: l.Now, events: evs})
+			cmds = append(cmds, domain.FollowUps(c, evs, st)...)
 		}
-		ref := cmd.Target()
-		evs, err := domain.Decide(states[ref], cmd, env)
-		if err != nil {
-			continue // the scenario's expected rejections
-		}
-		st := states[ref]
-		if st == nil {
-			st = domain.NewState(ref)
-		}
-		for _, ev := range evs {
-			st = domain.Evolve(st, ev)
-		}
-		states[ref] = st
-		out = append(out, step{ref: ref, now: l.Now, events: evs})
 	}
 	return out
+}
+
+// decide runs one command on states, returning the target's new state and the events.
+func decide(states map[domain.AggregateRef]domain.State, cmd domain.Command, now time.Time, actor string) (domain.State, []domain.Event, bool) {
+	env := domain.Env{Now: now, Actor: actor, Related: map[domain.AggregateRef]domain.State{}}
+	for _, r := range cmd.Related() {
+		if st, ok := states[r]; ok {
+			env.Related[r] = st
+		}
+	}
+	ref := cmd.Target()
+	evs, err := domain.Decide(states[ref], cmd, env)
+	if err != nil {
+		return nil, nil, false
+	}
+	st := states[ref]
+	if st == nil {
+		st = domain.NewState(ref)
+	}
+	for _, ev := range evs {
+		st = domain.Evolve(st, ev)
+	}
+	return st, evs, true
 }
 
 // snapshot returns every read-model key and value in db.

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"ledger/domain"
@@ -46,6 +47,11 @@ type resultsMeta struct {
 	AnnouncedAt time.Time         `json:"announced_at,omitzero"`
 	VoidedAt    time.Time         `json:"voided_at,omitzero"`
 	Removed     []Removal         `json:"removed,omitempty"`
+	// Override is why the result was certified with open fraud findings.
+	Override   string                  `json:"override_reason,omitempty"`
+	OpenFraud  []string                `json:"open_fraud_findings,omitempty"`
+	FraudFlags []string                `json:"fraud_flags,omitempty"` // open now: "inspection/finding"
+	Reviews    []domain.ReviewRecorded `json:"reviews,omitempty"`
 }
 
 // Removal is a member who left the committee after being elected: by
@@ -120,7 +126,8 @@ var foldedTypes = func() map[string]bool {
 	m := map[string]bool{}
 	for _, ev := range []domain.Event{domain.ElectionCalled{}, domain.CandidateNominated{}, domain.CandidatesPublished{},
 		domain.RoundStarted{}, domain.ByElectionCalled{}, domain.RoundDeclared{}, domain.MemberRemoved{},
-		domain.ResultAnnounced{}, domain.ResultCertified{}, domain.BallotsSealed{}, domain.ElectionVoided{}} {
+		domain.ResultAnnounced{}, domain.ResultCertified{}, domain.BallotsSealed{}, domain.ElectionVoided{},
+		domain.ReviewRecorded{}, domain.FraudFindingFlagged{}, domain.FraudFindingCleared{}} {
 		m[ev.EventType()] = true
 	}
 	return m
@@ -190,11 +197,17 @@ func (m *resultsMeta) fold(ev domain.Event, region string, at time.Time) bool {
 	case domain.ResultAnnounced:
 		m.Announced, m.AnnouncedAt = true, at
 	case domain.ResultCertified:
-		m.Certified, m.CertifiedBy = true, ev.CertifiedBy
+		m.Certified, m.CertifiedBy, m.Override, m.OpenFraud = true, ev.CertifiedBy, ev.OverrideReason, ev.OpenFraudFindings
 	case domain.BallotsSealed:
 		m.Sealed = true
-	case domain.ElectionVoided:
-		m.Voided, m.VoidReason, m.VoidedAt = true, ev.Reason, at
+	case domain.ElectionVoided: // a voided election seats nobody
+		m.Voided, m.VoidReason, m.VoidedAt, m.Members = true, ev.Reason, at, nil
+	case domain.ReviewRecorded:
+		m.Reviews = append(m.Reviews, ev)
+	case domain.FraudFindingFlagged:
+		m.FraudFlags = append(m.FraudFlags, ev.InspectionID+"/"+ev.FindingID)
+	case domain.FraudFindingCleared:
+		m.FraudFlags = slices.DeleteFunc(m.FraudFlags, func(k string) bool { return k == ev.InspectionID+"/"+ev.FindingID })
 	default:
 		return false
 	}

@@ -81,6 +81,15 @@ type ElectionResults struct {
 	// Removed lists members who left the committee after being elected,
 	// in the order they left.
 	Removed []Removal `json:"removed,omitempty"`
+	// OverrideReason is why the result was certified while the fraud
+	// findings OpenAtCertification were open.
+	OverrideReason      string   `json:"override_reason,omitempty"`
+	OpenAtCertification []string `json:"open_at_certification,omitempty"`
+	// OpenFraudFindings are fraud findings about the election whose
+	// inspection is still open ("inspection/finding").
+	OpenFraudFindings []string `json:"open_fraud_findings,omitempty"`
+	// Reviews are the democratic reviews (民主评议) with each member's ratings.
+	Reviews []domain.ReviewRecorded `json:"reviews,omitempty"`
 }
 
 // ResultsOf returns an election's results. Registered and Voted of a live
@@ -95,7 +104,12 @@ func ResultsOf(ctx context.Context, db pebble.Reader, electionID string) (Electi
 	out := ElectionResults{ElectionID: electionID, Region: m.Region, Committee: m.Committee, Seats: m.Seats,
 		Members: m.Members, Announced: m.Announced, Certified: m.Certified, CertifiedBy: m.CertifiedBy,
 		Sealed: m.Sealed, Voided: m.Voided, VoidReason: m.VoidReason, VoidedAt: m.VoidedAt,
-		AnnouncedAt: m.AnnouncedAt, Removed: m.Removed}
+		AnnouncedAt: m.AnnouncedAt, Removed: m.Removed,
+		OverrideReason:      m.Override,
+		OpenAtCertification: m.OpenFraud, OpenFraudFindings: m.FraudFlags, Reviews: m.Reviews}
+	if out.Members == nil {
+		out.Members = []domain.Member{} // none seated (a voided election seats nobody)
+	}
 	out.SeatsLeft = m.Seats - len(m.Members)
 	for _, ri := range m.Rounds {
 		rr, err := roundResults(ctx, db, electionID, &m, ri)

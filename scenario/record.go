@@ -184,7 +184,7 @@ func (t *tally) run(ctx context.Context, ex Executor, p *electionPlan, j job, pr
 		case st.WantError != "":
 			t.surprise(fmt.Sprintf("%s at %s accepted; want %s", st.Cmd.CommandType(), st.Cmd.Target().Region, st.WantError))
 		default:
-			n = len(out.Events)
+			n = len(out.AllEvents())
 			t.recorded(p, st, out)
 		}
 		t.events.Add(int64(n))
@@ -220,7 +220,7 @@ func (t *tally) recorded(p *electionPlan, st Step, out app.Outcome) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, ev := range out.Events {
+	for _, ev := range out.AllEvents() {
 		t.event(p, ev.Type, ev.Payload)
 	}
 }

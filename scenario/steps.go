@@ -499,11 +499,10 @@ func (p *electionPlan) fraudSteps(yield func(Step) bool) {
 	t0 := p.finalDay().AddDate(0, 0, 30)
 	e := p.emitter(yield, jobFraud, 0, 0, "supervision:"+string(p.u.Township))
 	a := domain.InspectionAddr{InspectionID: newULID(p.seed, t0, uint64(p.u.Index), 3), Region: p.u.Township}
-	e.emit(domain.OpenInspection{InspectionAddr: a, Title: "村（居）委会换届选举排查", Scope: domain.Scope{Kind: domain.ScopeElection, ID: p.id},
+	e.emit(domain.OpenInspection{InspectionAddr: a, Title: "村（居）委会换届选举排查", Scope: domain.Scope{Kind: domain.ScopeElection, ID: p.id, Region: p.u.Region},
 		Inspectors: distinctNames(r, 2, "纪检组 ")}, at(t0, 0, 9, 0), "")
-	e.emit(domain.AttachEvidence{InspectionAddr: a, EvidenceID: "ev1", EventID: newULID(p.seed, t0, uint64(p.u.Index), 4),
-		Description: "举报材料及询问笔录"}, at(t0, 1, 9, 0), "")
-	e.emit(domain.RecordFinding{InspectionAddr: a, FindingID: "f1", Kind: domain.FindingFraud, ElectionID: p.id,
+	e.emit(domain.AttachEvidence{InspectionAddr: a, EvidenceID: "ev1", Description: "举报材料及询问笔录"}, at(t0, 1, 9, 0), "")
+	e.emit(domain.RecordFinding{InspectionAddr: a, FindingID: "f1", Kind: domain.FindingFraud, ElectionID: p.id, ElectionRegion: p.u.Region,
 		Summary: "候选人以发放购物卡方式拉票", Evidence: []string{"ev1"}}, at(t0, 10, 9, 0), "")
 	e.emit(domain.VoidResult{ElectionAddr: p.addr(), InspectionID: a.InspectionID, InspectionRegion: a.Region, FindingID: "f1",
 		Reason: "以贿选手段当选，依法宣布选举无效"}, at(t0, 12, 9, 0), "")
@@ -517,15 +516,17 @@ func (p *electionPlan) inspectSteps(yield func(Step) bool) {
 	t0 := p.finalDay().AddDate(0, 0, 60)
 	e := p.emitter(yield, jobInspect, 0, 0, "supervision:"+string(p.u.Township))
 	a := domain.InspectionAddr{InspectionID: newULID(p.seed, t0, uint64(p.u.Index), 5), Region: p.u.Township}
-	e.emit(domain.OpenInspection{InspectionAddr: a, Title: "村（居）务公开和财务排查整治", Scope: domain.Scope{Kind: domain.ScopeCommittee, ID: p.id},
+	e.emit(domain.OpenInspection{InspectionAddr: a, Title: "村（居）务公开和财务排查整治", Scope: domain.Scope{Kind: domain.ScopeCommittee, ID: p.id, Region: p.u.Region},
 		Inspectors: distinctNames(r, 2, "民政所 ")}, at(t0, 0, 9, 0), "")
-	e.emit(domain.AttachEvidence{InspectionAddr: a, EvidenceID: "ev1", EventID: newULID(p.seed, t0, uint64(p.u.Index), 6),
-		Description: "财务公开栏照片"}, at(t0, 1, 9, 0), "")
+	e.emit(domain.AttachEvidence{InspectionAddr: a, EvidenceID: "ev1", Description: "财务公开栏照片"}, at(t0, 1, 9, 0), "")
 	e.emit(domain.RecordFinding{InspectionAddr: a, FindingID: "f1", Kind: domain.FindingFinance,
 		Summary: "季度财务未按时公开", Evidence: []string{"ev1"}}, at(t0, 3, 9, 0), "")
 	e.emit(domain.OrderRectification{InspectionAddr: a, OrderID: "o1", FindingID: "f1", Responsible: "居（村）民委员会",
 		Deadline: date(at(t0, 33, 0, 0))}, at(t0, 3, 10, 0), "")
+	inspector := e.actor
+	e.actor = "committee_secretary:" + string(p.u.Region) // the responsible party reports; the inspectors review
 	e.emit(domain.ReportRectification{InspectionAddr: a, OrderID: "o1", Report: "已补充公开并建立台账"}, at(t0, 20, 9, 0), "")
+	e.actor = inspector
 	e.emit(domain.ReviewRectification{InspectionAddr: a, OrderID: "o1", Accepted: true, Note: "同意"}, at(t0, 22, 9, 0), "")
 	e.emit(domain.CloseInspection{InspectionAddr: a, Conclusion: "已整改到位"}, at(t0, 22, 10, 0), "")
 }

@@ -27,7 +27,7 @@ func CommandPath(commandType string) string { return "/api/v1/commands/" + comma
 type commandInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" doc:"the command ID: a ULID chosen by the client; a retry reuses it"`
 	CommandID      string `header:"Command-Id" doc:"alternative to Idempotency-Key"`
-	OccurredAt     string `header:"Occurred-At" doc:"when it happened, RFC 3339; default: now"`
+	OccurredAt     string `header:"Occurred-At" doc:"when it happened: RFC 3339, or without offset in China time (2026-11-10T14:30); default: now"`
 	Receipt        bool   `query:"receipt" doc:"include the events' receipts (inclusion proofs in a signed checkpoint)"`
 	RawBody        []byte `contentType:"application/json"`
 }
@@ -135,10 +135,11 @@ func metaOf(in *commandInput, tok Token) (app.Meta, error) {
 	}
 	meta := app.Meta{CommandID: id, Actor: tok.Actor}
 	if in.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, in.OccurredAt)
+		t, err := domain.ParseTime(in.OccurredAt, domain.ChinaTime())
 		if err != nil {
 			return app.Meta{}, newProblem(classBadRequest, "invalid_occurred_at",
-				"Occurred-At 须为 RFC 3339 时间", "the Occurred-At header must be an RFC 3339 time")
+				"Occurred-At 须为 RFC 3339 时间，或不带时区的北京时间（如 2026-11-10T14:30）",
+				"the Occurred-At header must be an RFC 3339 time, or a time without offset taken in China time (e.g. 2026-11-10T14:30)")
 		}
 		meta.OccurredAt = t
 	}
@@ -186,12 +187,34 @@ func (s *Server) commandFailed(ctx context.Context, ct string, err error) error 
 	return p
 }
 
+// followUpsOf shows the follow-ups of a command, theirs flattened after each.
+func followUpsOf(fs []app.FollowUp) []envelope.FollowUp {
+	var out []envelope.FollowUp
+	for _, f := range fs {
+		r := envelope.FollowUp{CommandType: f.CommandType, CommandID: f.CommandID}
+		if f.Error != nil {
+			r.Error = &envelope.FollowUpError{Code: f.Error.Code, Rule: f.Error.Rule, ZH: f.Error.ZH, EN: f.Error.EN}
+		}
+		if f.Outcome == nil {
+			out = append(out, r)
+			continue
+		}
+		for _, e := range f.Outcome.Events {
+			r.Events = append(r.Events, eventOf(e))
+		}
+		r.Offered = f.Outcome.Offered
+		out = append(append(out, r), followUpsOf(f.Outcome.FollowUps)...)
+	}
+	return out
+}
+
 func (s *Server) respond(ctx context.Context, id string, out app.Outcome, receipt bool) (*commandOutput, error) {
 	resp := CommandResponse{CommandID: id, Aggregate: aggregateOf(out.Aggregate), Seq: out.Seq, FirstPosition: out.FirstPosition,
 		LastPosition: out.LastPosition, Version: out.Version, Duplicate: out.Duplicate, Events: make([]Event, len(out.Events))}
 	for i, e := range out.Events {
 		resp.Events[i] = eventOf(e)
 	}
+	resp.FollowUps, resp.Offered = followUpsOf(out.FollowUps), out.Offered
 	if receipt {
 		rs, err := s.receiptsOf(ctx, out.Events)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ledger/client"
+	"ledger/domain"
 )
 
 // apiFlags are the flags of the commands that talk to a running server
@@ -95,18 +96,15 @@ func (a *apiFlags) writeOptions() (client.CommandOptions, error) {
 	return o, nil
 }
 
-// parseWhen parses an RFC 3339 time, or a date and time (or a date) in the
-// local time zone.
+// parseWhen parses an RFC 3339 time, or a date and time (or a date)
+// without offset, taken in the regions' zone (China time, UTC+8) whatever
+// the machine's zone.
 func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	t, err := domain.ParseTime(s, domain.ChinaTime())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, e.g. 2026-05-01T08:00:00+08:00, or 2026-05-01T08:00 in China time)", s)
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time (want RFC 3339, e.g. 2026-05-01T08:00:00+08:00)", s)
+	return t, nil
 }
 
 // send records one command and prints its outcome.

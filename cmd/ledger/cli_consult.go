@@ -14,8 +14,9 @@ func newConsultationCmd(g *globals) *cobra.Command {
 		`consultation records a community consultation on a running server, in the order of
 the 2015 guidelines:
 
-  propose → consult-residents → participants → notice → meeting → opinion →
-  vote (or postpone, then notice again) → assign-task → complete-task → feedback
+  propose → consult-residents → participants → notice (reschedule) → meeting →
+  opinion → vote (or postpone, then notice again) → assign-task →
+  complete-task → feedback → review-outcome; post records each 公开栏 posting
 
 Query them with "ledger query consultations", "ledger query consultation" and
 "ledger query resolutions".`)
@@ -75,6 +76,23 @@ func consultationSpecs() []cmdSpec {
 				fieldSpec{flag: "note", key: "note", usage: "what was done", req: true})},
 		{use: "feedback", short: "Publish to residents what was done (反馈)", ct: "publish_feedback",
 			fields: withAddr(consultationAddr, fieldSpec{flag: "content", key: "content", usage: "the feedback", req: true})},
+		{use: "reschedule", short: "Move a noticed meeting not yet held (a new notice period applies)", ct: "reschedule_meeting",
+			fields: withAddr(consultationAddr,
+				fieldSpec{flag: "meeting-at", key: "meeting_at", fkind: kTime, usage: "the new time (RFC 3339, or 2006-01-02T15:04 in China time)", req: true},
+				fieldSpec{flag: "place", key: "place", usage: "the new place (default: the one announced)"},
+				fieldSpec{flag: "reason", key: "reason", usage: "why", req: true})},
+		{use: "post", short: "Record a posting on the public notice board (公开栏)", ct: "post_publication",
+			fields: withAddr(consultationAddr,
+				fieldSpec{flag: "subject", key: "subject", usage: "notice, resolution, progress or feedback", req: true},
+				fieldSpec{flag: "place", key: "place", usage: "where it is posted", req: true},
+				fieldSpec{flag: "start", key: "start", usage: "first day on the board, YYYY-MM-DD", req: true},
+				fieldSpec{flag: "days", key: "days", fkind: kInt, usage: "days on the board", req: true})},
+		{use: "review-outcome", short: "Record the residents' democratic review of the outcome (民主评议)", ct: "review_outcome",
+			fields: withAddr(consultationAddr,
+				fieldSpec{flag: "satisfied", key: "satisfied", fkind: kInt, usage: "rated satisfied", req: true},
+				fieldSpec{flag: "basically-satisfied", key: "basically_satisfied", fkind: kInt, usage: "rated basically satisfied", def: "0"},
+				fieldSpec{flag: "dissatisfied", key: "dissatisfied", fkind: kInt, usage: "rated dissatisfied", def: "0"},
+				fieldSpec{flag: "summary", key: "summary", usage: "what residents said", req: true})},
 	}
 }
 
@@ -84,6 +102,10 @@ func newSupervisionCmd(g *globals) *cobra.Command {
 		`supervision records an inspection on a running server:
 
   open → evidence → finding → order → report → review → (disqualify) → close
+
+A disqualification vacates the member's seat at once (a follow-up command,
+shown in the output); a fraud finding is flagged on its election until the
+inspection closes. Whoever reports a rectification may not review it.
 
 Query them with "ledger query supervision"; replay who recorded what with
 "ledger query audit-trail".`)
@@ -99,20 +121,22 @@ func supervisionSpecs() []cmdSpec {
 			fields: withAddr(inspectionAddr,
 				fieldSpec{flag: "inspection", key: "inspection_id", usage: "the inspection's ID (a ULID)", gen: true},
 				fieldSpec{flag: "title", key: "title", usage: "the title", req: true},
-				fieldSpec{flag: "scope-kind", key: "scope.kind", usage: "election, meeting, committee or member", req: true},
-				fieldSpec{flag: "scope-id", key: "scope.id", usage: "the election's or consultation's ID", req: true},
+				fieldSpec{flag: "scope-kind", key: "scope.kind", usage: "election, meeting, committee, member or region", req: true},
+				fieldSpec{flag: "scope-id", key: "scope.id", usage: "the election's or consultation's ID (none for a region, optional for a committee)"},
+				fieldSpec{flag: "scope-region", key: "scope.region", usage: "where the election, consultation or committee is (12 digits), or the region inspected; default: --region"},
 				fieldSpec{flag: "scope-member", key: "scope.member_id", usage: "the member's ID (scope member)"},
 				fieldSpec{flag: "inspector", key: "inspectors", fkind: kArr, usage: "an inspector", req: true})},
-		{use: "evidence", short: "Attach evidence (a recorded event)", ct: "attach_evidence",
+		{use: "evidence", short: "Attach evidence (a recorded event, or a document described)", ct: "attach_evidence",
 			fields: withAddr(inspectionAddr,
 				fieldSpec{flag: "evidence", key: "evidence_id", usage: "an ID of your choice for the evidence", req: true},
-				fieldSpec{flag: "event", key: "event_id", usage: "the event's ID", req: true},
+				fieldSpec{flag: "event", key: "event_id", usage: "a recorded event's ID (checked to exist in the inspection's region)"},
 				fieldSpec{flag: "description", key: "description", usage: "what it shows", req: true})},
 		{use: "finding", short: "Record a finding", ct: "record_finding",
 			fields: withAddr(inspectionAddr,
 				fieldSpec{flag: "finding", key: "finding_id", usage: "an ID of your choice for the finding", req: true},
 				fieldSpec{flag: "kind", key: "kind", usage: "fraud, procedure, finance, conduct or other", req: true},
 				fieldSpec{flag: "election", key: "election_id", usage: "the election concerned"},
+				fieldSpec{flag: "election-region", key: "election_region", usage: "the election's 12-digit region (default: --region)"},
 				fieldSpec{flag: "member", key: "member_id", usage: "the member concerned"},
 				fieldSpec{flag: "summary", key: "summary", usage: "the finding", req: true},
 				fieldSpec{flag: "evidence", key: "evidence", fkind: kList, usage: "evidence IDs (comma-separated)", def: " "})},
@@ -134,6 +158,7 @@ func supervisionSpecs() []cmdSpec {
 		{use: "disqualify", short: "Disqualify a committee member", ct: "disqualify_member",
 			fields: withAddr(inspectionAddr,
 				fieldSpec{flag: "election", key: "election_id", usage: "the member's election", req: true},
+				fieldSpec{flag: "election-region", key: "election_region", usage: "the election's 12-digit region (default: --region)"},
 				fieldSpec{flag: "member", key: "member_id", usage: "the member", req: true},
 				fieldSpec{flag: "finding", key: "finding_id", usage: "the finding", req: true})},
 		{use: "close", short: "Close the inspection", ct: "close_inspection",

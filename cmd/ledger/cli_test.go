@@ -36,6 +36,7 @@ type cliEnv struct {
 	url   string
 	token string
 	dir   string
+	srv   *server.Server
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -62,7 +63,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Close)
-	return &cliEnv{t: t, ctx: ctx, url: ts.URL, token: secret, dir: dir}
+	return &cliEnv{t: t, ctx: ctx, url: ts.URL, token: secret, dir: dir, srv: srv}
 }
 
 // run runs the command line and returns its output and exit code.
@@ -346,11 +347,22 @@ func TestCLIConsultationAndSupervision(t *testing.T) {
 		t.Helper()
 		e.must("supervision", sub, at, append([]string{"--inspection", insp, "--region", "220102001"}, args...)...)
 	}
-	s("open", "2026-05-20T09:00:00+08:00", "--title", "协商程序排查", "--scope-kind", "meeting", "--scope-id", id, "--inspector", "民政所 陈某")
+	s("open", "2026-05-20T09:00:00+08:00", "--title", "协商程序排查", "--scope-kind", "meeting", "--scope-id", id, "--scope-region", tRegion, "--inspector", "民政所 陈某")
 	s("evidence", "2026-05-20T09:00:00+08:00", "--evidence", "ev1", "--event", proposed.Events[0].EventID, "--description", "议题提出记录")
 	s("finding", "2026-05-20T09:00:00+08:00", "--finding", "f1", "--kind", "procedure", "--summary", "公告张贴时间不足", "--evidence", "ev1")
 	s("order", "2026-05-20T09:00:00+08:00", "--order", "o1", "--finding", "f1", "--responsible", "社区居委会", "--deadline", "2026-06-20")
+	reporter, _, err := e.srv.Tokens().Create(server.RoleInspector, nil, "inspector:社区联络员")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.token
+	e.token = reporter
 	s("report", "2026-06-10T09:00:00+08:00", "--order", "o1", "--report", "已制定公告制度")
+	out, code := e.run(e.args("supervision", "review", "2026-06-10T09:00:00+08:00", "--inspection", insp, "--region", "220102001", "--order", "o1", "--accepted", "--note", "同意")...)
+	if code == 0 || !strings.Contains(out, "reviewer_is_reporter") {
+		t.Errorf("the reporter reviewed their own report: exit %d\n%s", code, out)
+	}
+	e.token = admin
 	s("review", "2026-06-10T09:00:00+08:00", "--order", "o1", "--accepted", "--note", "同意")
 	s("close", "2026-06-25T09:00:00+08:00", "--conclusion", "程序问题已整改")
 
