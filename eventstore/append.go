@@ -270,7 +270,7 @@ func (s *Store) await(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, erro
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
 	defer cancel()
 	var ack *jetstream.PubAck
-	err := retry(pctx, func(actx context.Context) error {
+	err := retry(pctx, natsAttempt, func(actx context.Context) error {
 		fut, err := s.js.PublishMsgAsync(m)
 		if err != nil {
 			return err
@@ -365,7 +365,7 @@ func (s *Store) head(ctx context.Context, agg Aggregate) (head, error) {
 // retrying while the stream has no leader (see retry).
 func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
 	var raw *jetstream.RawStreamMsg
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, natsAttempt, func(ctx context.Context) error {
 		var err error
 		raw, err = s.stream.GetLastMsgForSubject(ctx, subject)
 		return err

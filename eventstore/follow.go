@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -48,9 +49,20 @@ func (s *Store) follow(ctx context.Context, from uint64, msgs chan<- decoded) (*
 		cancel()
 		return nil, err
 	}
+	// After a reconnection the consumer may be gone with its server: do
+	// not wait for its heartbeats to go missing.
+	prev := s.nc.Opts.ReconnectedCB
+	s.nc.SetReconnectHandler(func(nc *nats.Conn) {
+		if prev != nil {
+			prev(nc)
+		}
+		f.fail(f.current(), errReconnected)
+	})
 	go f.run(ctx)
 	return f, nil
 }
+
+var errReconnected = errors.New("reconnected to NATS")
 
 // halt stops reading and waits until no delivery is in progress.
 func (f *follower) halt() {

@@ -39,8 +39,8 @@ const PullBytes = 16 << 20
 // instead of waiting for the runtime's 10 ms preemption.
 const yieldEvery = 32
 
-// startIngest starts reading the stream (see follower), the ingest loop
-// and the syncer.
+// startIngest starts reading the stream (see follower), the ingest loop,
+// the syncer and the probe of the stream's leader (see probeLoop).
 func (s *Store) startIngest(cp checkpoint) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -58,7 +58,9 @@ func (s *Store) startIngest(cp checkpoint) error {
 	kick := make(chan struct{}, 1)
 	s.acked, s.owning, s.stop = make(chan decoded, 2*maxGroup), make(chan struct{}), ctx.Done()
 	s.halted = make(chan struct{})
-	s.wg.Add(4)
+	s.probe(ctx)
+	s.wg.Add(5)
+	go func() { defer s.wg.Done(); s.probeLoop(ctx) }()
 	go func() { defer s.wg.Done(); <-ctx.Done(); f.halt() }()
 	go func() { defer s.wg.Done(); s.syncLoop(ctx, kick) }()
 	go func() { defer s.wg.Done(); s.ingestLoop(ctx, msgs, kick, target, f) }()

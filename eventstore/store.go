@@ -183,6 +183,7 @@ type Store struct {
 	lastTime  atomic.Int64
 
 	stats  Stats
+	health health // what probeLoop learnt, for AppendCheck and IngestCheck
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
@@ -274,7 +275,11 @@ func (s *Store) bindAppliers() error {
 
 func (s *Store) connect() error {
 	url := s.cfg.NATSURL
-	opts := append([]nats.Option{nats.Name("ledger"), nats.MaxReconnects(-1)}, s.cfg.NATSOptions...)
+	// A server lost: try the others at once, and again every 250 ms
+	// (nats.go's default waits 2 s between rounds).
+	opts := append([]nats.Option{nats.Name("ledger"), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond), nats.ReconnectJitter(50*time.Millisecond, 50*time.Millisecond)},
+		s.cfg.NATSOptions...)
 	if url == "" {
 		ns, err := startEmbedded(s.cfg)
 		if err != nil {
@@ -490,7 +495,7 @@ func (s *Store) StreamLastSeq(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("%w: %s", ErrNoStream, s.cfg.Stream)
 	}
 	var info *jetstream.StreamInfo
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, natsAttempt, func(ctx context.Context) error {
 		var err error
 		info, err = s.stream.Info(ctx)
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -342,5 +343,37 @@ func TestAppendLeavesCallersEvents(t *testing.T) {
 	}
 	if got := string(stored[0].Payload); got != `{"roll_no":7}` {
 		t.Errorf("recorded payload %s, want it compacted", got)
+	}
+}
+
+// TestReadinessChecks: a store that reaches its stream can append and its
+// ingest keeps up; once its NATS server is gone, AppendCheck says so.
+func TestReadinessChecks(t *testing.T) {
+	s, err := eventstore.Open(context.Background(), eventstore.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.IngestCheck(); err != nil && !strings.Contains(err.Error(), "catching up") {
+		t.Fatalf("ingest check before ingest caught up: %v", err)
+	}
+	select {
+	case <-s.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("ingest did not catch up with an empty stream")
+	}
+	if err := s.AppendCheck(); err != nil {
+		t.Fatalf("append check on a fresh store: %v", err)
+	}
+	if err := s.IngestCheck(); err != nil {
+		t.Fatalf("ingest check on a fresh store: %v", err)
+	}
+	s.Server().Shutdown()
+	err = s.AppendCheck()
+	for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); err = s.AppendCheck() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !errors.Is(err, eventstore.ErrNotReady) || !strings.Contains(err.Error(), "NATS") {
+		t.Fatalf("append check with the server gone: %v, want ErrNotReady naming NATS", err)
 	}
 }

@@ -19,10 +19,12 @@ import (
 var ErrUnavailable = errors.New("eventstore: JetStream is unavailable")
 
 // natsAttempt bounds one request to JetStream (a head read, a stream's
-// info, an acknowledgement): a request sent while the stream has no leader
-// is never answered, so each attempt has a deadline of its own and the
-// next one reaches the new leader as soon as it is elected.
-const natsAttempt = 2 * time.Second
+// info, a consumer's creation, a publish's acknowledgement): a request
+// sent while the stream has no leader is never answered, so each attempt
+// has a deadline of its own and the next one reaches the new leader as
+// soon as it is elected. A healthy cluster answers in milliseconds; a
+// publish sent again is stored once (its message ID).
+const natsAttempt = time.Second
 
 // natsPatience bounds how long a call whose context has no deadline
 // retries before it reports ErrUnavailable.
@@ -42,11 +44,11 @@ func transient(err error) bool {
 	return errors.As(err, &api) && api.Code == http.StatusServiceUnavailable
 }
 
-// retry calls fn, each call with a deadline of natsAttempt, until it
+// retry calls fn, each call with a deadline of attempt, until it
 // returns nil or an error a retry cannot cure, or ctx ends (natsPatience
 // when ctx has no deadline): then the last error, marked ErrUnavailable
 // when transient.
-func retry(ctx context.Context, fn func(context.Context) error) error {
+func retry(ctx context.Context, attempt time.Duration, fn func(context.Context) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, natsPatience)
@@ -54,7 +56,7 @@ func retry(ctx context.Context, fn func(context.Context) error) error {
 	}
 	wait := 20 * time.Millisecond
 	for {
-		actx, cancel := context.WithTimeout(ctx, natsAttempt)
+		actx, cancel := context.WithTimeout(ctx, attempt)
 		err := fn(actx)
 		cancel()
 		if err == nil || !transient(err) {

@@ -229,13 +229,19 @@ type ReadyCheck struct {
 	Check func() error
 }
 
-// ReadyChecks are the node's readiness checks beyond ingest having caught
-// up: "integrity" (the scrub found the stream and Pebble in agreement:
-// eventstore.Store.Integrity) and "witness_quorum" when witnesses are
+// ReadyChecks are the node's readiness checks: "append" (the stream's
+// leader answers, so commands can be recorded), "ingest" (caught up with
+// the log and keeping up, so acknowledgements come), "integrity" (the
+// scrub found the stream and Pebble in agreement:
+// eventstore.Store.Integrity), and "witness_quorum" when witnesses are
 // configured (the latest checkpoint has or can still get its quorum of
 // cosignatures).
 func (n *Node) ReadyChecks() []ReadyCheck {
-	checks := []ReadyCheck{{Name: "integrity", Check: n.Store.Integrity}}
+	checks := []ReadyCheck{
+		{Name: "append", Check: n.Store.AppendCheck},
+		{Name: "ingest", Check: n.Store.IngestCheck},
+		{Name: "integrity", Check: n.Store.Integrity},
+	}
 	if n.Cosigner != nil {
 		checks = append(checks, ReadyCheck{Name: "witness_quorum", Check: n.Cosigner.Ready})
 	}

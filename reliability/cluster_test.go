@@ -32,7 +32,7 @@ func openClusterNode(t *testing.T, cfg node.Config) *node.Node {
 }
 
 // execute records a command through a node's command path, retrying with
-// the same command ID (backing off from 50 ms to 1 s) through failover for
+// the same command ID (backing off from 50 to 500 ms) through failover for
 // up to 60s.
 func execute(n *node.Node, ct, occurred, id string, body any) error {
 	b, _ := json.Marshal(body)
@@ -42,7 +42,7 @@ func execute(n *node.Node, ct, occurred, id string, body any) error {
 	}
 	at, _ := time.Parse(time.RFC3339, occurred)
 	deadline := time.Now().Add(60 * time.Second)
-	for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
+	for wait := 50 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 500*time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err = n.Ledger.Execute(ctx, cmd, app.Meta{CommandID: id, Actor: "tester", OccurredAt: at})
 		cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,12 +59,14 @@ func TestFailover(t *testing.T) {
 		killed := c.index(leader)
 		w.resetGaps()
 		at := time.Now()
+		r := watchReadiness(nodes)
 		c.kill(killed)
 		newLeader := streamLeader(t, mon, nodes[0].Store.StreamName(), leader)
 		elected := time.Since(at)
 		w.waitBothAcked(at.Add(elected), 30*time.Second)
 		time.Sleep(time.Second)
 		t.Logf("failover %d: killed %s (stream leader), %s elected after %.1fs", round+1, leader, newLeader, elected.Seconds())
+		r.check(t, elected)
 		for i := range nodes {
 			gap, afterElection := w.gaps(i, at, at.Add(elected))
 			worst[i] = max(worst[i], gap)
@@ -177,6 +180,70 @@ func (w *writers) gaps(i int, from, elected time.Time) (longest, afterElection t
 		afterElection = time.Since(elected)
 	}
 	return longest, afterElection
+}
+
+// readiness samples each node's readiness checks (what /readyz answers)
+// from the kill on.
+type readiness struct {
+	nodes    []*node.Node
+	stop     chan struct{}
+	done     chan struct{}
+	notReady []string // per node, the first reason given, if any
+}
+
+func watchReadiness(nodes []*node.Node) *readiness {
+	r := &readiness{nodes: nodes, stop: make(chan struct{}), done: make(chan struct{}), notReady: make([]string, len(nodes))}
+	go func() {
+		defer close(r.done)
+		for {
+			for i, n := range nodes {
+				if reason := notReady(n); reason != "" && r.notReady[i] == "" {
+					r.notReady[i] = reason
+				}
+			}
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return r
+}
+
+// notReady returns why node n is not ready, or "".
+func notReady(n *node.Node) string {
+	var why []string
+	for _, c := range n.ReadyChecks() {
+		if err := c.Check(); err != nil {
+			why = append(why, c.Name+": "+err.Error())
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// check stops sampling. A node must have said it was not ready while the
+// stream had no leader, when that lasted long enough for its probe to
+// notice (appends stale after 3 s, probes every second), and must say it
+// is ready again once writes resumed.
+func (r *readiness) check(t *testing.T, elected time.Duration) {
+	t.Helper()
+	close(r.stop)
+	<-r.done
+	for i, n := range r.nodes {
+		if r.notReady[i] == "" && elected > 5*time.Second {
+			t.Errorf("node %d said it was ready throughout the %.1fs without a stream leader", i, elected.Seconds())
+		} else if r.notReady[i] != "" {
+			t.Logf("node %d not ready during the failover: %s", i, r.notReady[i])
+		}
+		why := notReady(n)
+		for deadline := time.Now().Add(10 * time.Second); why != "" && time.Now().Before(deadline); why = notReady(n) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if why != "" {
+			t.Errorf("node %d still not ready 10s after writes resumed: %s", i, why)
+		}
+	}
 }
 
 // monitor connects to the cluster to watch the stream from outside.

@@ -7,7 +7,7 @@ import (
 
 // registerOps adds the operational routes, which need no token:
 // /healthz (the process serves), /readyz (every named readiness check
-// passes: see readiness) and /metrics (Prometheus).
+// passes: see serveReady) and /metrics (Prometheus).
 func (s *Server) registerOps() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -23,14 +23,11 @@ type readyCheck struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// serveReady answers 200 when every named check holds ("ingest": caught
-// up with the log; the node's own, e.g. "witness_quorum"), else 503 with
-// Retry-After; the body lists each check and, when it fails, why.
+// serveReady answers 200 when every named check of the node holds
+// (node.ReadyChecks: "append", "ingest", "witness_quorum", ...), else 503
+// with Retry-After; the body lists each check and, when it fails, why.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
-	checks := []readyCheck{{Name: "ingest", OK: s.ready()}}
-	if !checks[0].OK {
-		checks[0].Reason = "catching up with the log"
-	}
+	var checks []readyCheck
 	for _, c := range s.n.ReadyChecks() {
 		rc := readyCheck{Name: c.Name, OK: true}
 		if err := c.Check(); err != nil {
