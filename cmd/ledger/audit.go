@@ -21,8 +21,6 @@ import (
 	"ledger/node"
 )
 
-func init() { subcommands = append(subcommands, newAuditCmd) }
-
 func newAuditCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",

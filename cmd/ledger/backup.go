@@ -9,8 +9,6 @@ import (
 	"ledger/node"
 )
 
-func init() { subcommands = append(subcommands, newBackupCmd, newRestoreCmd) }
-
 func newBackupCmd(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{

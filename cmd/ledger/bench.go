@@ -15,8 +15,6 @@ import (
 	"ledger/scenario"
 )
 
-func init() { subcommands = append(subcommands, newBenchCmd) }
-
 type benchOptions struct {
 	writers int
 	window  int

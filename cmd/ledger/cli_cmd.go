@@ -13,8 +13,6 @@ import (
 	"ledger/domain"
 )
 
-func init() { subcommands = append(subcommands, newRawCmd) }
-
 // commandTypes returns the command types of the domain and their aggregate kinds.
 func commandTypes() (names []string, kinds map[string]string) {
 	kinds = map[string]string{}

@@ -4,10 +4,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	subcommands = append(subcommands, newConsultationCmd, newSupervisionCmd)
-}
-
 func newConsultationCmd(g *globals) *cobra.Command {
 	a := &apiFlags{g: g}
 	cmd := groupCmd("consultation", "Record a community consultation (社区协商): topic, participants, notice, meeting, vote, follow-up",

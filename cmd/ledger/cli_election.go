@@ -4,8 +4,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newElectionCmd) }
-
 func newElectionCmd(g *globals) *cobra.Command {
 	a := &apiFlags{g: g}
 	cmd := groupCmd("election", "Record a committee election as it happens: call, roll, candidates, stations, check-ins, count, result",

@@ -17,8 +17,6 @@ import (
 	"ledger/projections"
 )
 
-func init() { subcommands = append(subcommands, newQueryCmd) }
-
 // queryCmds holds the flags shared by the query subcommands.
 type queryCmds struct {
 	a *apiFlags

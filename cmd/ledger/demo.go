@@ -23,8 +23,6 @@ import (
 	"ledger/scenario"
 )
 
-func init() { subcommands = append(subcommands, newDemoCmd) }
-
 // demoOptions are the demo's own flags.
 type demoOptions struct {
 	scale     float64

@@ -13,8 +13,6 @@ import (
 	"ledger/node"
 )
 
-func init() { subcommands = append(subcommands, newNATSUserCmd) }
-
 func newNATSUserCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nats-user",

@@ -16,8 +16,6 @@ import (
 	"ledger/projections"
 )
 
-func init() { subcommands = append(subcommands, newRebuildCmd) }
-
 var readModels = []string{projections.Turnout, projections.Results, projections.Recon, projections.Consultations, projections.Supervision}
 
 func newRebuildCmd(g *globals) *cobra.Command {

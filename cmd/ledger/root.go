@@ -33,9 +33,28 @@ type globals struct {
 // memory back when collected, stay within about 1 GiB of resident memory.
 const defaultMemoryLimitMiB = 768
 
-// subcommands are added by each file's init, so that subcommands live in
-// files of their own.
-var subcommands []func(*globals) *cobra.Command
+// subcommands lists every command of ledger, in one place; each lives in
+// a file of its own. Help lists them sorted by name.
+func subcommands() []func(*globals) *cobra.Command {
+	return []func(*globals) *cobra.Command{
+		newServeCmd,
+		newDemoCmd,
+		newElectionCmd,
+		newConsultationCmd,
+		newSupervisionCmd,
+		newRawCmd,
+		newQueryCmd,
+		newTailCmd,
+		newAuditCmd,
+		newWitnessCmd,
+		newTokenCmd,
+		newNATSUserCmd,
+		newBackupCmd,
+		newRestoreCmd,
+		newRebuildCmd,
+		newBenchCmd,
+	}
+}
 
 func newRoot() *cobra.Command {
 	g := &globals{}
@@ -64,7 +83,7 @@ Start with:  ledger serve          (embedded NATS and Pebble under ./data)
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.IntVar(&g.memLimit, "memory-limit-mib", defaultMemoryLimitMiB,
 		"soft memory limit of the process in MiB (the garbage collector's target; 0 for none; GOMEMLIMIT, when set, wins)")
-	for _, sub := range subcommands {
+	for _, sub := range subcommands() {
 		root.AddCommand(sub(g))
 	}
 	root.SetErrPrefix("ledger:")

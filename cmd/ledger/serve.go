@@ -15,8 +15,6 @@ import (
 	"ledger/web"
 )
 
-func init() { subcommands = append(subcommands, newServeCmd) }
-
 func newServeCmd(g *globals) *cobra.Command {
 	var addr string
 	var grace time.Duration

@@ -18,8 +18,6 @@ import (
 	"ledger/node"
 )
 
-func init() { subcommands = append(subcommands, newTailCmd) }
-
 // tailOptions are the flags of ledger tail.
 type tailOptions struct {
 	from    uint64

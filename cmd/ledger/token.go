@@ -18,8 +18,6 @@ import (
 	"ledger/server"
 )
 
-func init() { subcommands = append(subcommands, newTokenCmd) }
-
 // tokenClient reaches the token store: the running server's HTTP API when
 // --server is set, else the data directory directly (only while no server
 // runs on it: Pebble locks the directory).

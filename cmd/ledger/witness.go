@@ -14,8 +14,6 @@ import (
 	"ledger/witness"
 )
 
-func init() { subcommands = append(subcommands, newWitnessCmd) }
-
 func newWitnessCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "witness",
