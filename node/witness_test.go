@@ -120,6 +120,10 @@ func TestCosignedCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	published, err := n.Store.Conn().SubscribeSync(audit.DefaultCheckpointSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	callElections(t, n, 3)
 	waitStatus(t, n, "all three cosign size 3", func(s audit.CosignStatus) bool { return s.Size == 3 && s.Cosigned == 3 })
@@ -139,6 +143,16 @@ func TestCosignedCheckpoints(t *testing.T) {
 	}
 	if _, err := audit.ParseCheckpoint(latest, v); err != nil {
 		t.Fatalf("the log's own signature on the cosigned checkpoint: %v", err)
+	}
+	quorum2, _ := cosig.NewPolicy(keys, 2)
+	for {
+		msg, err := published.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("no checkpoint cosigned by a quorum was published on %s: %v", audit.DefaultCheckpointSubject, err)
+		}
+		if _, err := quorum2.Check(msg.Data); err == nil {
+			break
+		}
 	}
 
 	ws[2].srv.Close() // one of three down

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ func newWitnessKeyCmd(g *globals) *cobra.Command {
 		Short: "Print the witness's verifier key (cosignature/v1), creating its private key under --data (mode 0600) the first time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := witness.LoadOrCreateKey(g.dataDir, name)
+			k, err := witnessKey(cmd, g.dataDir, name)
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ func newWitnessServeCmd(g *globals) *cobra.Command {
 			if len(logs) == 0 {
 				return usageError{errors.New("name at least one log to witness with --log NAME+KEY (its \"ledger audit key\")")}
 			}
-			k, err := witness.LoadOrCreateKey(g.dataDir, name)
+			k, err := witnessKey(cmd, g.dataDir, name)
 			if err != nil {
 				return err
 			}
@@ -87,6 +88,18 @@ func newWitnessServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", defaultWitnessName(), "the witness's name, used when its key is created")
 	cmd.Flags().StringArrayVar(&logs, "log", nil, "verifier key of a log to witness, NAME+HASH+KEY (repeatable)")
 	return cmd
+}
+
+// witnessKey loads the witness key kept in dir, creating it named name
+// the first time. An existing key keeps its own name unless --name was
+// given (then the names must match).
+func witnessKey(cmd *cobra.Command, dir, name string) (witness.Key, error) {
+	if !cmd.Flags().Changed("name") {
+		if _, err := os.Stat(filepath.Join(dir, witness.KeyFile)); err == nil {
+			name = ""
+		}
+	}
+	return witness.LoadOrCreateKey(dir, name)
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +17,7 @@ import (
 
 	"ledger/app"
 	"ledger/audit"
+	"ledger/cosig"
 	"ledger/domain"
 	"ledger/node"
 	"ledger/witness"
@@ -136,4 +141,68 @@ func TestAuditQuorumFlags(t *testing.T) {
 		append([]string{"audit", "proof", events[0].EventID, "--data", dir}, withStranger...)...)
 	expect("--quorum above the witnesses", 2, "quorum 3 of 2",
 		append([]string{"audit", "verify-bundle", bundle, "--quorum", "3"}, withStranger...)...)
+}
+
+// TestWitnessServeCommand runs "ledger witness serve" on a loopback port
+// and submits a checkpoint of a ledger it witnesses: 200 with a
+// cosignature by the key "ledger witness key" printed, then 409 with the
+// size it holds for a stale old size, and 404 for a log it does not know.
+func TestWitnessServeCommand(t *testing.T) {
+	ledgerDir, wdir := t.TempDir(), t.TempDir()
+	signer, v, err := audit.LoadOrCreateKey(ledgerDir, "ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, code := run(t, "witness", "key", "--data", wdir, "--name", "w.example/cli")
+	if code != 0 {
+		t.Fatalf("witness key: %s", key)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	root := newRoot()
+	root.SetOut(pw)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"witness", "serve", "--data", wdir, "--http", "127.0.0.1:0", "--log", v.Key, "--log-level", "error"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("witness serve printed %q: %v (%v)", line, err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	_, url, ok := strings.Cut(strings.TrimSpace(line), " serving ")
+	if !ok {
+		t.Fatalf("witness serve printed %q", line)
+	}
+	url, _, _ = strings.Cut(url, " ")
+	cp, err := audit.SignCheckpoint(signer, 0, sha256.New().Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := witness.Client{URL: url}
+	sigs, err := c.AddCheckpoint(ctx, witness.Request{Checkpoint: cp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cosig.NewPolicy([]string{strings.TrimSpace(key)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Check(append(cp, sigs...)); err != nil {
+		t.Fatalf("cosignature by the printed key: %v", err)
+	}
+	_, err = c.AddCheckpoint(ctx, witness.Request{OldSize: 0, Checkpoint: cp})
+	if err != nil {
+		t.Fatalf("the same size again from 0: %v", err)
+	}
+	other, _, _ := audit.LoadOrCreateKey(t.TempDir(), "other")
+	cp2, _ := audit.SignCheckpoint(other, 0, sha256.New().Sum(nil))
+	var refused *witness.Error
+	if _, err := c.AddCheckpoint(ctx, witness.Request{Checkpoint: cp2}); !errors.As(err, &refused) || refused.Status != 404 {
+		t.Fatalf("unknown log: %v, want 404", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("witness serve ended with %v", err)
+	}
 }
