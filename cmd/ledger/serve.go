@@ -43,6 +43,15 @@ At the first start it creates an admin token, prints it once and writes it to
 			if quorum < 0 || quorum > len(witnesses) {
 				return usageError{fmt.Errorf("--witness-quorum %d with %d witnesses", quorum, len(witnesses))}
 			}
+			// The ports first: a taken one is said at once, before the stores open.
+			ln, scheme, err := listen(addr, tlsCert, tlsKey)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			if err := portFree(cfg.NATSURL, cfg.NATSListen); err != nil {
+				return err
+			}
 			n, err := node.Open(ctx, cfg)
 			if err != nil {
 				return err
@@ -60,10 +69,6 @@ At the first start it creates an admin token, prints it once and writes it to
 			out := cmd.OutOrStdout()
 			if created {
 				fmt.Fprintf(out, "admin token (shown once; also in %s/%s, mode 0600):\n%s\n", n.Config.DataDir, server.BootstrapFile, secret)
-			}
-			ln, scheme, err := listen(addr, tlsCert, tlsKey)
-			if err != nil {
-				return err
 			}
 			fmt.Fprintf(out, "ledger node serving %s://%s (data %s)\n", scheme, ln.Addr(), n.Config.DataDir)
 			if demo {
@@ -103,14 +108,38 @@ func loadDemo(ctx context.Context, cmd *cobra.Command, n *node.Node, scale float
 		time.Since(start).Seconds(), sum.Elections, sum.RegisteredVoters, sum.CheckedIn)
 }
 
+// portFree fails at once, naming the cause, when the embedded NATS
+// server's client port cannot be opened (in use, or not permitted);
+// otherwise nats-server would only report that it did not start.
+func portFree(natsURL, natsListen string) error {
+	if natsURL != "" || natsListen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(natsListen)
+	if err != nil {
+		return usageError{fmt.Errorf("--nats-listen %q: %w", natsListen, err)}
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return fmt.Errorf("--nats-listen %s: the NATS client port cannot be opened: %w", natsListen, err)
+	}
+	return ln.Close()
+}
+
 // listen opens the HTTP listener, with TLS when a certificate is given.
 func listen(addr, cert, key string) (net.Listener, string, error) {
 	if (cert == "") != (key == "") {
 		return nil, "", usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
 	}
 	ln, err := net.Listen("tcp", addr)
-	if err != nil || cert == "" {
-		return ln, "http", err
+	if err != nil {
+		return nil, "", fmt.Errorf("--http %s: the HTTP port cannot be opened: %w", addr, err)
+	}
+	if cert == "" {
+		return ln, "http", nil
 	}
 	pair, err := tls.LoadX509KeyPair(cert, key)
 	if err != nil {
