@@ -41,12 +41,16 @@ type RoundDeclared struct {
 	Remaining      int      `json:"remaining"`
 	Final          bool     `json:"final"`
 	Vacant         int      `json:"vacant,omitempty"`
+	VacantReason   string   `json:"vacant_reason,omitempty"` // why seats are left vacant: ReasonNoCandidateLeft
 }
 
 // Why a round is invalid ([RoundDeclared.Reason]).
 const (
 	ReasonTurnout       = "turnout_not_met"       // not more than the validity threshold of registered voters voted
 	ReasonBallotsExcess = "ballots_exceed_voters" // a box returned more ballots than it issued (每次选举所投的票数多于投票人数的无效)
+	// ReasonNoCandidateLeft is why seats stay vacant: no candidate not yet
+	// elected received a vote, so no further round can be held.
+	ReasonNoCandidateLeft = "no_candidate_with_votes"
 )
 
 // EventType returns "election.round_declared".

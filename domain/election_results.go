@@ -198,7 +198,7 @@ func (e *Election) nextRound(decl *RoundDeclared, today Date) (RoundStarted, boo
 		next.Candidates = decl.Tied
 	}
 	if len(next.Candidates) == 0 {
-		decl.Final, decl.Vacant = true, decl.Remaining
+		decl.Final, decl.Vacant, decl.VacantReason = true, decl.Remaining, ReasonNoCandidateLeft
 		return next, false
 	}
 	return next, true

@@ -222,3 +222,21 @@ func TestBoundedFacts(t *testing.T) {
 	_, err = Decide(nil, EstablishStation{StationAddr: other, Place: "x", Scrutineers: []string{"甲"}}, env)
 	wantCode(t, err, "election_other_region")
 }
+
+// TestWrongRound: every round command refuses a round that is not the
+// station's with wrong_round.
+func TestWrongRound(t *testing.T) {
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
+	_, err := w.exec(OpenPolls{StationAddr: sa(stationA), Round: 2})
+	wantCode(t, err, "round_not_open")
+	w.must(t, OpenPolls{StationAddr: sa(stationA), Round: 1})
+	_, err = w.exec(ClosePolls{StationAddr: sa(stationA), Round: 2})
+	wantCode(t, err, "wrong_round")
+	w.must(t, ClosePolls{StationAddr: sa(stationA), Round: 1})
+	_, err = w.exec(SealBox{StationAddr: sa(stationA), Round: 2, SealNo: "1", SealedBy: []string{"甲"}})
+	wantCode(t, err, "wrong_round")
+	_, err = w.exec(RecordBallot{StationAddr: sa(stationA), Round: 2, Blank: true})
+	wantCode(t, err, "wrong_round")
+	_, err = w.exec(CloseCount{StationAddr: sa(stationA), Round: 2})
+	wantCode(t, err, "wrong_round")
+}

@@ -240,9 +240,11 @@ func (c CheckIn) checkMode(s *Station, e *Election) error {
 	return invalid("invalid_mode", "领票方式与投票站类型不符", "the mode does not fit the station: in_person or proxy at a fixed station, mobile_box at a mobile box")
 }
 
-// ClosePolls closes the polls of the current round.
+// ClosePolls closes the polls of the current round. Round, when given, must
+// be the station's round ("wrong_round").
 type ClosePolls struct {
 	StationAddr
+	Round int `json:"round,omitempty"`
 }
 
 // CommandType returns "close_polls".
@@ -252,12 +254,17 @@ func (c ClosePolls) decideStation(s *Station, env Env) ([]Event, error) {
 	if err := s.mustBe(StationOpen); err != nil {
 		return nil, err
 	}
+	if err := s.roundIs(c.Round); err != nil {
+		return nil, err
+	}
 	return one(PollsClosed{Round: s.Round, At: env.Now})
 }
 
-// SealBox records the sealing of a closed box by its scrutineers.
+// SealBox records the sealing of a closed box by its scrutineers. Round,
+// when given, must be the station's round ("wrong_round").
 type SealBox struct {
 	StationAddr
+	Round    int      `json:"round,omitempty"`
 	SealNo   string   `json:"seal_no"`
 	SealedBy []string `json:"sealed_by"`
 }
@@ -267,6 +274,9 @@ func (SealBox) CommandType() string { return "seal_box" }
 
 func (c SealBox) decideStation(s *Station, env Env) ([]Event, error) {
 	if err := s.mustBe(StationClosed); err != nil {
+		return nil, err
+	}
+	if err := s.roundIs(c.Round); err != nil {
 		return nil, err
 	}
 	if c.SealNo == "" || len(c.SealedBy) == 0 || !nonEmptyNames(c.SealedBy) {
@@ -298,6 +308,15 @@ func (c RecordBallot) decideStation(s *Station, _ Env) ([]Event, error) {
 		return nil, err
 	}
 	return one(c.event(s))
+}
+
+// roundIs refuses a round given by the caller (0: not given) that is not
+// the station's current round.
+func (s *Station) roundIs(round int) error {
+	if round != 0 && round != s.Round {
+		return conflict("wrong_round", "轮次不符：本站当前为第"+itoa(s.Round)+"轮", "not the station's round: it is in round "+itoa(s.Round))
+	}
+	return nil
 }
 
 // countOpen reports whether ballots of round may be counted at s now.

@@ -52,6 +52,38 @@ type resultsMeta struct {
 	OpenFraud  []string                `json:"open_fraud_findings,omitempty"`
 	FraudFlags []string                `json:"fraud_flags,omitempty"` // open now: "inspection/finding"
 	Reviews    []domain.ReviewRecorded `json:"reviews,omitempty"`
+	Recalls    []RecallOutcome         `json:"recalls,omitempty"`
+}
+
+// Outcomes of a recall vote ([RecallOutcome.Outcome]).
+const (
+	RecallPassed  = "passed"  // valid, and more than half of the ballots cast were for
+	RecallFailed  = "failed"  // valid, not passed
+	RecallInvalid = "invalid" // not more than half of registered voters voted
+)
+
+// RecallOutcome is a recall vote (罢免) with its numbers and outcome.
+type RecallOutcome struct {
+	RecallID   string    `json:"recall_id"`
+	MemberID   string    `json:"member_id"`
+	Registered int       `json:"registered"`
+	Cast       int       `json:"cast"`
+	For        int       `json:"for"`
+	Against    int       `json:"against"`
+	Outcome    string    `json:"outcome"` // RecallPassed, RecallFailed or RecallInvalid
+	At         time.Time `json:"at,omitzero"`
+}
+
+func recallOutcome(ev domain.RecallVoted, at time.Time) RecallOutcome {
+	o := RecallOutcome{RecallID: ev.RecallID, MemberID: ev.MemberID, Registered: ev.Registered, Cast: ev.Cast,
+		For: ev.For, Against: ev.Against, Outcome: RecallFailed, At: at}
+	switch {
+	case !ev.Valid:
+		o.Outcome = RecallInvalid
+	case ev.Passed:
+		o.Outcome = RecallPassed
+	}
+	return o
 }
 
 // Removal is a member who left the committee after being elected: by
@@ -127,7 +159,7 @@ var foldedTypes = func() map[string]bool {
 	for _, ev := range []domain.Event{domain.ElectionCalled{}, domain.CandidateNominated{}, domain.CandidatesPublished{},
 		domain.RoundStarted{}, domain.ByElectionCalled{}, domain.RoundDeclared{}, domain.MemberRemoved{},
 		domain.ResultAnnounced{}, domain.ResultCertified{}, domain.BallotsSealed{}, domain.ElectionVoided{},
-		domain.ReviewRecorded{}, domain.FraudFindingFlagged{}, domain.FraudFindingCleared{}} {
+		domain.ReviewRecorded{}, domain.FraudFindingFlagged{}, domain.FraudFindingCleared{}, domain.RecallVoted{}} {
 		m[ev.EventType()] = true
 	}
 	return m
@@ -208,6 +240,8 @@ func (m *resultsMeta) fold(ev domain.Event, region string, at time.Time) bool {
 		m.FraudFlags = append(m.FraudFlags, ev.InspectionID+"/"+ev.FindingID)
 	case domain.FraudFindingCleared:
 		m.FraudFlags = slices.DeleteFunc(m.FraudFlags, func(k string) bool { return k == ev.InspectionID+"/"+ev.FindingID })
+	case domain.RecallVoted:
+		m.Recalls = append(m.Recalls, recallOutcome(ev, at))
 	default:
 		return false
 	}

@@ -58,6 +58,27 @@ type RoundResults struct {
 	Remaining    int             `json:"remaining"` // seats left for a further round
 	InvalidBoxes []string        `json:"invalid_boxes,omitempty"`
 	Final        bool            `json:"final,omitempty"`
+	// Label says what the round is: 正式选举, 另行选举, 重新选举 (a revote
+	// after an invalid round) or 补选; LabelEN the same in English.
+	Label   string `json:"label"`
+	LabelEN string `json:"label_en"`
+	// Vacant seats are left empty when the round is final; VacantReason says why.
+	Vacant       int    `json:"vacant,omitempty"`
+	VacantReason string `json:"vacant_reason,omitempty"`
+}
+
+// roundLabel names a round by what it is; revote is true when the round
+// before it was declared invalid.
+func roundLabel(k domain.RoundKind, revote bool) (zh, en string) {
+	switch {
+	case revote:
+		return "重新选举", "repeat election"
+	case k == domain.RoundRunoff:
+		return "另行选举", "second round"
+	case k == domain.RoundByElection:
+		return "补选", "by-election"
+	}
+	return "正式选举", "regular election"
 }
 
 // ElectionResults is the result of an election: every round, the members
@@ -90,6 +111,8 @@ type ElectionResults struct {
 	OpenFraudFindings []string `json:"open_fraud_findings,omitempty"`
 	// Reviews are the democratic reviews (民主评议) with each member's ratings.
 	Reviews []domain.ReviewRecorded `json:"reviews,omitempty"`
+	// Recalls lists every recall vote with its numbers and outcome.
+	Recalls []RecallOutcome `json:"recalls,omitempty"`
 }
 
 // ResultsOf returns an election's results. Registered and Voted of a live
@@ -106,16 +129,19 @@ func ResultsOf(ctx context.Context, db pebble.Reader, electionID string) (Electi
 		Sealed: m.Sealed, Voided: m.Voided, VoidReason: m.VoidReason, VoidedAt: m.VoidedAt,
 		AnnouncedAt: m.AnnouncedAt, Removed: m.Removed,
 		OverrideReason:      m.Override,
-		OpenAtCertification: m.OpenFraud, OpenFraudFindings: m.FraudFlags, Reviews: m.Reviews}
+		OpenAtCertification: m.OpenFraud, OpenFraudFindings: m.FraudFlags, Reviews: m.Reviews, Recalls: m.Recalls}
 	if out.Members == nil {
 		out.Members = []domain.Member{} // none seated (a voided election seats nobody)
 	}
 	out.SeatsLeft = m.Seats - len(m.Members)
+	revote := false
 	for _, ri := range m.Rounds {
 		rr, err := roundResults(ctx, db, electionID, &m, ri)
 		if err != nil {
 			return out, err
 		}
+		rr.Label, rr.LabelEN = roundLabel(ri.Kind, revote && ri.Kind != domain.RoundByElection)
+		revote = rr.Status == RoundInvalid
 		out.Rounds = append(out.Rounds, rr)
 	}
 	return out, nil
@@ -145,7 +171,7 @@ func roundResults(ctx context.Context, db pebble.Reader, eid string, m *resultsM
 			}
 			rr.Phase, rr.DeclaredAt = PhaseDeclared, m.DeclaredAt[ri.Round]
 			rr.Tally, rr.Elected, rr.Tied, rr.Remaining = d.Tally, d.Elected, d.Tied, d.Remaining
-			rr.InvalidBoxes, rr.Final = d.InvalidBoxes, d.Final
+			rr.InvalidBoxes, rr.Final, rr.Vacant, rr.VacantReason = d.InvalidBoxes, d.Final, d.Vacant, d.VacantReason
 			return rr, nil
 		}
 	}

@@ -169,9 +169,11 @@ func stationSpecs() []cmdSpec {
 					usage: `the check-ins as JSON: '[{"roll_no":17,"mode":"in_person","at":"2026-05-01T08:02:00+08:00"}]' (at most 500; "at" defaults to --occurred-at)`}),
 			example: `  ledger election check-ins --election E --station S --region 220102001001 \
     --items '[{"roll_no":17,"mode":"in_person"},{"roll_no":1,"mode":"proxy","proxy_holder_roll_no":4}]'`},
-		{use: "close-polls", short: "Close the polls of a station", ct: "close_polls", fields: stationAddr},
+		{use: "close-polls", short: "Close the polls of a station", ct: "close_polls",
+			fields: withAddr(stationAddr, fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round (refused with wrong_round if it is not the station's)"})},
 		{use: "seal-box", short: "Seal a (mobile) ballot box", ct: "seal_box",
 			fields: withAddr(stationAddr,
+				fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round (refused with wrong_round if it is not the station's)"},
 				fieldSpec{flag: "seal-no", key: "seal_no", usage: "the seal's number", req: true},
 				fieldSpec{flag: "sealed-by", key: "sealed_by", fkind: kArr, usage: "who sealed it", req: true})},
 		{use: "record-ballot", short: "Record a ballot during the public count", ct: "record_ballot", repeat: true,

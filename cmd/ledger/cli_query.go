@@ -202,6 +202,10 @@ func resultsView(r projections.ElectionResults) view {
 		}
 		v.tables = append(v.tables, t)
 	}
+	for _, rc := range r.Recalls {
+		v.lines = append(v.lines, fmt.Sprintf("recall %s of %s: %s (%s); registered %d, cast %d, for %d, against %d",
+			rc.RecallID, rc.MemberID, rc.Outcome, recallWords[rc.Outcome], rc.Registered, rc.Cast, rc.For, rc.Against))
+	}
 	m := table{title: "members", header: []string{"id", "name", "round", "votes"}}
 	for _, mm := range r.Members {
 		m.add(mm.ID, mm.Name, mm.Round, mm.Votes)
@@ -213,8 +217,8 @@ func resultsView(r projections.ElectionResults) view {
 
 // roundLine says a round's figures, its status and, when it failed, why.
 func roundLine(rr projections.RoundResults) []string {
-	out := []string{fmt.Sprintf("round %d (%s, %d seats, declared %s): cast %d, valid %d, blank %d, invalid %d; registered %d, voted %d, round %s",
-		rr.Round, rr.Kind, rr.Seats, cell(rr.Declared, true), rr.Cast, rr.Valid, rr.Blank, rr.Invalid, rr.Registered, rr.Voted, statusWords[rr.Status])}
+	out := []string{fmt.Sprintf("round %d %s / %s (%d seats, declared %s): cast %d, valid %d, blank %d, invalid %d; registered %d, voted %d, round %s",
+		rr.Round, rr.Label, rr.LabelEN, rr.Seats, cell(rr.Declared, true), rr.Cast, rr.Valid, rr.Blank, rr.Invalid, rr.Registered, rr.Voted, statusWords[rr.Status])}
 	if rr.Reason != "" {
 		out = append(out, fmt.Sprintf("  round %d invalid because: %s", rr.Round, reasonWords[rr.Reason]))
 	}
@@ -228,6 +232,9 @@ func roundLine(rr projections.RoundResults) []string {
 	if len(rr.Tied) > 0 {
 		out = append(out, fmt.Sprintf("  并列 / tie at the last seat, none of them elected: %s", strings.Join(rr.Tied, ", ")))
 	}
+	if rr.Vacant > 0 {
+		out = append(out, fmt.Sprintf("  %d 个职位空缺 / %d seats left vacant: %s", rr.Vacant, rr.Vacant, vacantWords[rr.VacantReason]))
+	}
 	return out
 }
 
@@ -240,6 +247,17 @@ var statusWords = map[string]string{
 var reasonWords = map[string]string{
 	domain.ReasonTurnout:       "不足法定比例的选民投票 / not enough registered voters voted",
 	domain.ReasonBallotsExcess: "投票数多于投票人数 / a box returned more ballots than it issued",
+}
+
+var recallWords = map[string]string{
+	projections.RecallPassed:  "罢免通过",
+	projections.RecallFailed:  "罢免未通过",
+	projections.RecallInvalid: "投票无效：未过半数选民投票",
+}
+
+var vacantWords = map[string]string{
+	domain.ReasonNoCandidateLeft: "没有得票的未当选候选人，无法另行选举 / no candidate left with votes for a further round",
+	"":                           "",
 }
 
 func tieCell(tied bool) string {
