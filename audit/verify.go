@@ -72,6 +72,10 @@ type Report struct {
 	FirstBad *Problem `json:"first_bad,omitempty"`
 	// Problems lists the first problem each check found, by position.
 	Problems []Problem `json:"problems,omitempty"`
+	// Repairs lists the start-up repairs recorded in Pebble: stream
+	// messages put back from Pebble's log. They are not problems (the
+	// copies agree again) but acts on the record an inspection must see.
+	Repairs []eventstore.Repair `json:"repairs,omitempty"`
 }
 
 func (r *Report) add(p Problem) { r.Problems = append(r.Problems, p) }
@@ -199,6 +203,9 @@ func (v *verification) run(ctx context.Context) (Report, error) {
 	}
 	v.report.TreeSize = size
 	v.report.Events = size
+	if v.report.Repairs, err = eventstore.ReadRepairs(v.snap); err != nil {
+		return Report{}, err
+	}
 	if v.cps, err = v.loadCheckpoints(ctx); err != nil {
 		return Report{}, err
 	}

@@ -203,6 +203,10 @@ func TestRepairShortStream(t *testing.T) {
 	if got := s.Stats().Republished.Load(); got != 7 {
 		t.Fatalf("repair counted %d republished messages, want the 7 lost", got)
 	}
+	reps, err := s.Repairs()
+	if err != nil || len(reps) != 1 || reps[0].FromSeq != 6 || reps[0].ToSeq != 12 || reps[0].FromPosition != 6 || reps[0].ToPosition != 12 {
+		t.Fatalf("repair record %+v (%v), want one of sequences and positions 6-12", reps, err)
+	}
 	// Rebuild a Pebble copy from the repaired stream alone and compare.
 	closeStore(t, s)
 	s = openEmbedded(t, dir, true)

@@ -357,7 +357,14 @@ func (s *Store) repairStream(ctx context.Context, cp checkpoint) error {
 	if err != nil || last >= cp.Seq {
 		return err
 	}
-	s.log.Warn("stream is shorter than pebble; republishing the tail", "stream_last_seq", last, "pebble_seq", cp.Seq)
+	rep := Repair{FromSeq: last + 1, ToSeq: cp.Seq, ToPosition: cp.Position, At: time.Now().UTC(), StreamLastSeq: last,
+		Why: "the stream ends before Pebble's log (a power loss, or its files cut short or damaged)"}
+	if ref, err := s.messageRef(last + 1); err == nil {
+		rep.FromPosition = ref.First
+	}
+	if err := s.recordRepair(rep); err != nil {
+		return err
+	}
 	for seq := last + 1; seq <= cp.Seq; seq++ {
 		if err := s.republish(ctx, seq); err != nil {
 			return err

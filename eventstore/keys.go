@@ -12,6 +12,7 @@ import "encoding/binary"
 //	'u' actor 0 pos              -> [count]: a run of events by actor
 //	'i' event ID                 -> position
 //	'k' "ingest"                 -> ingest checkpoint: last seq, last position
+//	'k' "repair" seq             -> a start-up repair's record (JSON, repairs.go)
 //
 // runs.go describes the runs. Data directories written by earlier versions
 // also hold 'm' seq -> (first position, count) for every message; nothing

@@ -288,6 +288,9 @@ func reportVerify(w io.Writer, asJSON bool, rep audit.Report, took time.Duration
 	} else {
 		fmt.Fprintf(w, "events %d, tree size %d, checkpoints verified %d, %.2fs\n", rep.Events, rep.TreeSize, rep.Checkpoints, took.Seconds())
 		fmt.Fprintf(w, "root %x\n", rep.Root)
+		for _, r := range rep.Repairs {
+			fmt.Fprintln(w, "repaired:", r.String())
+		}
 		for _, p := range rep.Problems {
 			fmt.Fprintln(w, "problem:", p.String())
 		}

@@ -100,3 +100,27 @@ func TestReadOnlyCommandsWriteNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyShowsRepair: a node started on a stream that lost its tail
+// republishes it from Pebble; verify then passes and shows the repair.
+func TestVerifyShowsRepair(t *testing.T) {
+	dir := t.TempDir()
+	recordVillageLines(t, dir, 0, 12)
+	js := filepath.Join(dir, "jetstream")
+	saved := filepath.Join(t.TempDir(), "js")
+	if err := os.CopyFS(saved, os.DirFS(js)); err != nil {
+		t.Fatal(err)
+	}
+	recordVillageLines(t, dir, 12, -1)
+	if err := os.RemoveAll(js); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(js, os.DirFS(saved)); err != nil {
+		t.Fatal(err)
+	}
+	recordVillageLines(t, dir, 0, 0) // opens and closes the node: the start-up repair
+	out, code := run(t, "audit", "verify", "--data", dir)
+	if code != 0 || !strings.Contains(out, "repaired: positions") || !strings.Contains(out, "republished from Pebble at start-up") {
+		t.Fatalf("verify after a repair: exit %d, want 0 showing the repair\n%s", code, out)
+	}
+}
