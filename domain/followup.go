@@ -109,7 +109,7 @@ func (c FlagFraudFinding) decideElection(e *Election, env Env) ([]Event, error) 
 	if _, ok := e.FraudFindings[c.key()]; ok {
 		return nil, conflict("already_flagged", "该舞弊认定已登记在本选举", "the finding is already flagged on this election")
 	}
-	return one(FraudFindingFlagged{FraudRef: c.FraudRef})
+	return one(FraudFindingFlagged(c))
 }
 
 // ClearFraudFinding clears a fraud finding's flag once its inspection is
@@ -132,7 +132,7 @@ func (c ClearFraudFinding) decideElection(e *Election, env Env) ([]Event, error)
 	if _, ok := e.FraudFindings[c.key()]; !ok {
 		return nil, conflict("not_flagged", "该舞弊认定未登记在本选举", "the finding is not flagged on this election")
 	}
-	return one(FraudFindingCleared{FraudRef: c.FraudRef})
+	return one(FraudFindingCleared(c))
 }
 
 // FraudFindingFlagged records that an inspection holds an open fraud finding about the election.

@@ -114,14 +114,6 @@ func ReadModelKeys(t testing.TB, dataDir string) map[string][]byte {
 	return out
 }
 
-type quiet struct{}
-
-func (quiet) Infof(string, ...any)  {}
-func (quiet) Errorf(string, ...any) {}
-func (quiet) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
-}
-
 // StreamLeader returns the name of the server that leads stream.
 func StreamLeader(t testing.TB, js jetstream.JetStream, stream string) string {
 	t.Helper()
