@@ -60,8 +60,10 @@ type RoundResults struct {
 	Final        bool            `json:"final,omitempty"`
 	// Label says what the round is: 正式选举, 另行选举, 重新选举 (a revote
 	// after an invalid round) or 补选; LabelEN the same in English.
-	Label   string `json:"label"`
-	LabelEN string `json:"label_en"`
+	// LabelCode is the same as a code: first, runoff, rerun or by_election.
+	Label     string `json:"label"`
+	LabelEN   string `json:"label_en"`
+	LabelCode string `json:"label_code"`
 	// Vacant seats are left empty when the round is final; VacantReason says why.
 	Vacant       int    `json:"vacant,omitempty"`
 	VacantReason string `json:"vacant_reason,omitempty"`
@@ -69,16 +71,16 @@ type RoundResults struct {
 
 // roundLabel names a round by what it is; revote is true when the round
 // before it was declared invalid.
-func roundLabel(k domain.RoundKind, revote bool) (zh, en string) {
+func roundLabel(k domain.RoundKind, revote bool) (zh, en, code string) {
 	switch {
 	case revote:
-		return "重新选举", "repeat election"
+		return "重新选举", "repeat election", "rerun"
 	case k == domain.RoundRunoff:
-		return "另行选举", "second round"
+		return "另行选举", "second round", string(domain.RoundRunoff)
 	case k == domain.RoundByElection:
-		return "补选", "by-election"
+		return "补选", "by-election", string(domain.RoundByElection)
 	}
-	return "正式选举", "regular election"
+	return "正式选举", "regular election", string(domain.RoundFirst)
 }
 
 // ElectionResults is the result of an election: every round, the members
@@ -140,7 +142,7 @@ func ResultsOf(ctx context.Context, db pebble.Reader, electionID string) (Electi
 		if err != nil {
 			return out, err
 		}
-		rr.Label, rr.LabelEN = roundLabel(ri.Kind, revote && ri.Kind != domain.RoundByElection)
+		rr.Label, rr.LabelEN, rr.LabelCode = roundLabel(ri.Kind, revote && ri.Kind != domain.RoundByElection)
 		revote = rr.Status == RoundInvalid
 		out.Rounds = append(out.Rounds, rr)
 	}

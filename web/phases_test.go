@@ -316,8 +316,8 @@ func TestElectionPhases(t *testing.T) {
 
 	w.day("2026-11-02")
 	ia := domain.InspectionAddr{InspectionID: ulid.Make().String(), Region: "220102001"}
-	w.do(domain.OpenInspection{InspectionAddr: ia, Title: "选举排查", Scope: domain.Scope{Kind: domain.ScopeElection, ID: eid}, Inspectors: []string{"纪检组 刘某"}})
-	w.do(domain.RecordFinding{InspectionAddr: ia, FindingID: "f1", Kind: domain.FindingFraud, ElectionID: eid, Summary: "以发放购物卡方式拉票"})
+	w.do(domain.OpenInspection{InspectionAddr: ia, Title: "选举排查", Scope: domain.Scope{Kind: domain.ScopeElection, ID: eid, Region: w.ea.Region}, Inspectors: []string{"纪检组 刘某"}})
+	w.do(domain.RecordFinding{InspectionAddr: ia, FindingID: "f1", Kind: domain.FindingFraud, ElectionID: eid, ElectionRegion: w.ea.Region, Summary: "以发放购物卡方式拉票"})
 	w.do(domain.VoidResult{ElectionAddr: w.ea, InspectionID: ia.InspectionID, InspectionRegion: ia.Region, FindingID: "f1", Reason: "以贿选手段当选"})
 	checkPhase(t, b, s, eid, "6-voided", phaseWant{phase: "voided", notice: "void", date: "2026年11月2日",
 		contains:  []string{"已宣布无效", "理由：以贿选手段当选"},

@@ -52,13 +52,13 @@ export function phaseOf(r, rounds) {
   return last ? last.phase : 'voting';
 }
 
-// labelled adds each round's label: the law stream's own if the API gives
+// labelled adds each round's label code: the API's label_code if it gives
 // one, else 正式选举 / 另行选举 / 补选 by kind, and 重新选举 for a round held
 // again because the one before it was declared invalid.
 export function labelled(rounds) {
   return rounds.map((r, i) => {
     const prev = rounds[i - 1];
-    const label = r.label || (prev && prev.declared && !prev.round_valid ? 'rerun' : r.kind);
+    const label = r.label_code || (prev && prev.declared && !prev.round_valid ? 'rerun' : r.kind);
     return { ...r, label };
   });
 }
