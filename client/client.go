@@ -39,7 +39,9 @@ type Client struct {
 	// HTTP is the underlying client. Default http.DefaultClient.
 	HTTP *http.Client
 	// Retries is how many times a command is retried (same ID) after a
-	// network error, 503 or 429. Default 3; negative means none.
+	// network error, 503 or 429. Default 12, enough to outlast a JetStream
+	// stream leader election (the server asks for a retry after 1 s);
+	// negative means none.
 	Retries int
 	// MaxRetryWait caps the wait between retries. Default 5s.
 	MaxRetryWait time.Duration
@@ -109,7 +111,7 @@ func (c *Client) Command(ctx context.Context, commandType string, body []byte, o
 func (c *Client) retryable(err error, attempt int) (time.Duration, bool) {
 	retries := c.Retries
 	if retries == 0 {
-		retries = 3
+		retries = 12
 	}
 	if err == nil || attempt >= retries {
 		return 0, false

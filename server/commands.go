@@ -235,7 +235,7 @@ func (s *Server) respond(ctx context.Context, id string, out app.Outcome, receip
 func (s *Server) acquire(ctx context.Context, id string) (func(), error) {
 	if _, busy := s.pending.LoadOrStore(id, struct{}{}); busy {
 		p := newProblem(classConflict, "command_in_progress", "相同编号的命令正在处理", "a command with this ID is being processed; retry")
-		p.retryAfter = 1
+		p.retry(1)
 		return nil, p
 	}
 	select {

@@ -45,7 +45,7 @@ func (g *diskGuard) measure() *Problem {
 	if st.Flags&stRdonly != 0 {
 		p := newProblem(classNoStorage, "data_read_only", "数据目录为只读，暂不能记录；恢复可写后自动继续",
 			"the data directory is read-only: nothing can be recorded until it is writable again")
-		p.retryAfter = 5
+		p.retry(5)
 		return p
 	}
 	free := st.Bavail * uint64(st.Bsize)
@@ -53,7 +53,7 @@ func (g *diskGuard) measure() *Problem {
 		p := newProblem(classNoStorage, "disk_full",
 			fmt.Sprintf("数据目录所在磁盘剩余空间不足（%d MiB，至少需要 %d MiB），暂不能记录；释放空间后自动继续", free>>20, g.minFree>>20),
 			fmt.Sprintf("the data directory's disk has %d MiB free, below the %d MiB needed: nothing is recorded until space returns", free>>20, g.minFree>>20))
-		p.retryAfter = 5
+		p.retry(5)
 		return p
 	}
 	return nil

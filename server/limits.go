@@ -86,13 +86,13 @@ func (s *Server) acquireStream(id string) (release func(), p *Problem) {
 	if ss.total >= s.opts.Limits.MaxStreams {
 		p := newProblem(classOverloaded, "too_many_streams", "服务器打开的事件流已达上限，请稍后重试",
 			"the server has as many event streams open as it takes; retry later")
-		p.retryAfter = 5
+		p.retry(5)
 		return nil, p
 	}
 	if ss.perToken[id] >= s.opts.Limits.MaxStreamsPerToken {
 		p := newProblem(classBusy, "too_many_streams_per_token", "该令牌打开的事件流已达上限",
 			"this token has as many event streams open as one token may; close one first")
-		p.retryAfter = 5
+		p.retry(5)
 		return nil, p
 	}
 	ss.total++
@@ -134,7 +134,7 @@ func (s *Server) allowRequest(id string) *Problem {
 	if d := r.Delay(); d > 0 {
 		r.Cancel()
 		p := newProblem(classBusy, "rate_limited", "请求过于频繁，请稍后重试", "too many requests with this token; retry later")
-		p.retryAfter = int(math.Ceil(d.Seconds()))
+		p.retry(int(math.Ceil(d.Seconds())))
 		return p
 	}
 	return nil

@@ -28,8 +28,17 @@ type Problem struct {
 	EN             string   `json:"en,omitempty"`
 	CurrentVersion *uint64  `json:"current_version,omitempty"`
 	Errors         []string `json:"errors,omitempty"`
+	// Retryable says the same request (with the same command ID) may be
+	// sent again after Retry-After seconds and may then succeed.
+	Retryable bool `json:"retryable,omitempty"`
 
 	retryAfter int // seconds; sent as Retry-After when > 0
+}
+
+// retry marks the problem retryable after the given seconds (Retry-After).
+func (p *Problem) retry(seconds int) {
+	p.retryAfter = seconds
+	p.Retryable = true
 }
 
 // Error returns the English message.
@@ -173,16 +182,21 @@ func problemOf(err error) (*Problem, bool) {
 		p := newProblem(classNoStorage, "storage_limit",
 			"JetStream 存储已达上限（按压缩前的大小计），暂不能记录；请释放磁盘空间后重启节点，或用 --jetstream-max-store-gib 调高上限",
 			"JetStream's storage limit is reached (counted before compression): nothing can be recorded; free disk space and restart the node, or raise the limit with --jetstream-max-store-gib")
-		p.retryAfter = 60
+		p.retry(60)
 		return p, false
 	case errors.Is(err, app.ErrBehind):
 		p := newProblem(classNotReady, "not_caught_up", "节点尚未追上日志，无法判断该命令是否已记录；请用同一命令编号重试",
 			"the node has not caught up with the log, so it cannot tell whether this command is already recorded; retry with the same command ID")
-		p.retryAfter = 1
+		p.retry(1)
 		return p, true
+	case errors.Is(err, eventstore.ErrUnavailable):
+		p := newProblem(classNotReady, "unavailable", "日志服务暂不可用（如正在选举新的主节点），请用同一命令编号稍后重试",
+			"JetStream is unavailable for now (for example while it elects a new leader); retry with the same command ID")
+		p.retry(1)
+		return p, false
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		p := newProblem(classNotReady, "unavailable", "服务暂不可用，请稍后重试", "the server could not finish in time; retry")
-		p.retryAfter = 1
+		p.retry(1)
 		return p, false
 	}
 	return newProblem(classInternal, "internal", "服务器内部错误", "internal error"), false
@@ -232,12 +246,12 @@ var (
 	}
 	errOverloaded = func() *Problem {
 		p := newProblem(classOverloaded, "overloaded", "写入繁忙，请稍后重试", "too many writes in flight; retry later")
-		p.retryAfter = 1
+		p.retry(1)
 		return p
 	}
 	errNotReady = func() *Problem {
 		p := newProblem(classNotReady, "not_ready", "节点仍在追赶日志", "the node is still catching up with the log")
-		p.retryAfter = 1
+		p.retry(1)
 		return p
 	}
 )

@@ -17,3 +17,16 @@ func TestStorageLimitProblem(t *testing.T) {
 		t.Fatalf("got %+v", p)
 	}
 }
+
+// A NATS error that a retry can cure (no stream leader, a lost connection)
+// is a 503 marked retryable with Retry-After, not a 500.
+func TestUnavailableIsRetryable(t *testing.T) {
+	err := fmt.Errorf("app: record check_in: %w", fmt.Errorf("%w: nats: no responders available for request", eventstore.ErrUnavailable))
+	p, clientCaused := problemOf(err)
+	if p.Status != http.StatusServiceUnavailable || !p.Retryable || p.retryAfter != 1 || p.GetHeaders().Get("Retry-After") != "1" {
+		t.Fatalf("got %+v", p)
+	}
+	if clientCaused {
+		t.Fatal("an unavailable JetStream must be logged as the server's problem")
+	}
+}
