@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"ledger/audit"
-	"ledger/eventstore"
 	"ledger/projections"
 )
 
@@ -105,15 +103,7 @@ func (s *Server) registerPublicAudit(pub func(opID, path, summary string) huma.O
 			if err != nil || !publicEventTypes[env.Type] {
 				return nil, newProblem(classNotFound, "not_public", "没有此公开事件", "no such public event")
 			}
-			rs, err := s.receiptsOf(ctx, []eventstore.Envelope{env})
-			if err != nil {
-				return nil, err
-			}
-			var r audit.Receipt
-			if err := json.Unmarshal(rs[0], &r); err != nil {
-				return nil, err
-			}
-			return &receiptOutput{Body: r}, nil
+			return s.receiptOf(ctx, env)
 		})
 }
 

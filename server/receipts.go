@@ -89,15 +89,7 @@ func (s *Server) registerAudit() {
 			p, _ := problemOf(err)
 			return nil, p
 		}
-		rs, err := s.receiptsOf(ctx, []eventstore.Envelope{env})
-		if err != nil {
-			return nil, err
-		}
-		var r audit.Receipt
-		if err := json.Unmarshal(rs[0], &r); err != nil {
-			return nil, err
-		}
-		return &receiptOutput{Body: r}, nil
+		return s.receiptOf(ctx, env)
 	})
 }
 
@@ -128,4 +120,17 @@ func (c *checkpointAge) collector(s *Server) prometheus.Collector {
 			}
 			return time.Since(c.seen).Seconds()
 		})
+}
+
+// receiptOf answers one event's receipt.
+func (s *Server) receiptOf(ctx context.Context, env eventstore.Envelope) (*receiptOutput, error) {
+	rs, err := s.receiptsOf(ctx, []eventstore.Envelope{env})
+	if err != nil {
+		return nil, err
+	}
+	var r audit.Receipt
+	if err := json.Unmarshal(rs[0], &r); err != nil {
+		return nil, err
+	}
+	return &receiptOutput{Body: r}, nil
 }
