@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"ledger/internal/bounded"
 )
 
 // ErrReadOnly is returned by Append and Submit on a store opened with
@@ -29,13 +26,9 @@ var ErrNoStream = errors.New("eventstore: stream not found")
 // A stream that does not exist is not an error here: Stream reports
 // ErrNoStream, and readers of the log decide what that means.
 func OpenReadOnly(ctx context.Context, cfg Config) (*Store, error) {
-	cfg.setDefaults()
 	cfg.NATSListen = "" // nobody else reaches an inspection's server
-	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), readOnly: true, seed: maphash.MakeSeed()}
-	s.heads = bounded.New[string, head](cfg.HeadCache)
-	s.chain = bounded.New[string, head](cfg.HeadCache)
-	s.applied.init()
-	s.durable.init()
+	s := newStore(cfg)
+	s.readOnly = true
 	if err := s.openReadOnly(ctx); err != nil {
 		s.closeAll()
 		return nil, err

@@ -223,18 +223,25 @@ type Stats struct {
 // Open opens (or creates) the store, repairs a JetStream stream shorter
 // than Pebble's log, and starts ingest. Close it to stop.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	cfg.setDefaults()
-	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
-	s.heads = bounded.New[string, head](cfg.HeadCache)
-	s.chain = bounded.New[string, head](cfg.HeadCache)
+	s := newStore(cfg)
 	s.group = make(map[string]head, maxGroup)
-	s.applied.init()
-	s.durable.init()
 	if err := s.open(ctx); err != nil {
 		s.closeAll()
 		return nil, err
 	}
 	return s, nil
+}
+
+// newStore sets up a Store's caches and positions for cfg (with its
+// defaults); Open and OpenReadOnly then open its two copies.
+func newStore(cfg Config) *Store {
+	cfg.setDefaults()
+	s := &Store{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), seed: maphash.MakeSeed()}
+	s.heads = bounded.New[string, head](cfg.HeadCache)
+	s.chain = bounded.New[string, head](cfg.HeadCache)
+	s.applied.init()
+	s.durable.init()
+	return s
 }
 
 func (s *Store) open(ctx context.Context) error {
