@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -26,14 +27,14 @@ func privateDataDir(dir string, log *slog.Logger) error {
 	tightened := 0
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.Type()&fs.ModeSymlink != 0 {
-			return err
+			return gone(err)
 		}
 		info, err := d.Info()
 		if err != nil || info.Mode().Perm()&0o077 == 0 {
-			return err
+			return gone(err)
 		}
 		tightened++
-		return os.Chmod(p, info.Mode().Perm()&0o700)
+		return gone(os.Chmod(p, info.Mode().Perm()&0o700))
 	})
 	if err != nil {
 		return fmt.Errorf("node: make the data directory %s private (数据目录权限): %w", dir, err)
@@ -42,6 +43,16 @@ func privateDataDir(dir string, log *slog.Logger) error {
 		log.Warn("data directory made private: group and other permissions removed", "dir", dir, "entries", tightened)
 	}
 	return nil
+}
+
+// gone drops the error of an entry removed while the walk ran (JetStream
+// replaces its state files as it works): what no longer exists needs no
+// tightening, and what replaces it is made under the 077 umask.
+func gone(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // ownedBy refuses a data directory that user uid does not own.
