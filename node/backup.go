@@ -202,33 +202,139 @@ func ReadBackupInfo(dir string) (BackupInfo, error) {
 // Restore makes cfg.DataDir (which must not exist or be empty) a copy of
 // the backup in from: the Pebble checkpoint, the key and token files, and
 // the stream, restored through the JetStream API into the embedded server
-// of the new directory, or, with cfg.NATSURL, into that cluster (with 3
-// replicas) unless the stream already exists there (then the cluster's
-// stream is the log of record and the node catches up from it). Open the
-// node afterwards as usual; "ledger audit verify" checks the result.
+// of the new directory, or, with cfg.NATSURL, into that cluster unless the
+// stream already exists there (then the cluster's stream is the log of
+// record and the node catches up from it). The stream gets cfg.Replicas
+// replicas (default 1 embedded, 3 in a cluster), whatever the backup came
+// from. Restore then opens the result and checks the Merkle root at the
+// backup's size against the manifest's.
+//
+// Restore is atomic for the directory: it builds everything in a new
+// directory beside the target and renames it into place only when the
+// check passed; on any error the target is left as it was (absent or
+// empty) and nothing is left beside it. A stream restored into a cluster
+// stays there (JetStream's restore creates it only once complete).
 func Restore(ctx context.Context, from string, cfg Config) (BackupInfo, error) {
 	info, err := ReadBackupInfo(from)
 	if err != nil {
 		return info, err
 	}
-	if err := cfg.setDefaults(); err != nil {
-		return info, err
-	}
-	if err := emptyDir(cfg.DataDir); err != nil {
-		return info, err
-	}
-	if err := copyTree(filepath.Join(from, PebbleDir), filepath.Join(cfg.DataDir, PebbleDir)); err != nil {
-		return info, fmt.Errorf("node: restore pebble: %w", err)
-	}
-	if _, err := copyFiles(from, cfg.DataDir, info.Files); err != nil {
-		return info, err
-	}
-	nc, stop, err := restoreConn(cfg)
+	target, err := restoreTarget(cfg.DataDir)
 	if err != nil {
 		return info, err
 	}
+	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".restore-*")
+	if err != nil {
+		return info, fmt.Errorf("node: restore: %w", err)
+	}
+	defer os.RemoveAll(tmp) // nothing is left once renamed
+	cfg.DataDir = tmp
+	if err := restoreInto(ctx, from, cfg, info); err != nil {
+		return info, err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return info, fmt.Errorf("node: move the restored directory into place: %w", err)
+	}
+	return info, syncDir(filepath.Dir(target))
+}
+
+// restoreTarget returns the absolute path of the data directory to
+// restore into, making its parent; the directory itself must be absent or
+// empty (ErrNotEmpty) and is not created.
+func restoreTarget(dir string) (string, error) {
+	if dir == "" {
+		dir = "data"
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if len(entries) > 0 {
+		return "", fmt.Errorf("%w: %s", ErrNotEmpty, dir)
+	}
+	return dir, os.MkdirAll(filepath.Dir(dir), 0o700)
+}
+
+// restoreInto restores the backup in from into the empty cfg.DataDir and
+// checks the result.
+func restoreInto(ctx context.Context, from string, cfg Config, info BackupInfo) error {
+	if err := cfg.setDefaults(); err != nil {
+		return err
+	}
+	if err := copyTree(filepath.Join(from, PebbleDir), filepath.Join(cfg.DataDir, PebbleDir)); err != nil {
+		return fmt.Errorf("node: restore pebble: %w", err)
+	}
+	if _, err := copyFiles(from, cfg.DataDir, info.Files); err != nil {
+		return err
+	}
+	if err := restoreStreamOf(ctx, from, cfg, info); err != nil {
+		return err
+	}
+	return checkRestored(ctx, cfg, info)
+}
+
+// restoreStreamOf restores the stream of the backup in from into the
+// embedded server of cfg.DataDir or the cluster of cfg.NATSURL.
+func restoreStreamOf(ctx context.Context, from string, cfg Config, info BackupInfo) error {
+	nc, stop, err := restoreConn(cfg)
+	if err != nil {
+		return err
+	}
 	defer stop()
-	return info, restoreStream(ctx, nc, filepath.Join(from, StreamFile), info, cfg.NATSURL != "")
+	replicas := cfg.Replicas
+	if replicas == 0 {
+		replicas = 1
+		if cfg.NATSURL != "" {
+			replicas = 3
+		}
+	}
+	return restoreStream(ctx, nc, filepath.Join(from, StreamFile), info, replicas, cfg.NATSURL != "")
+}
+
+// checkRestored opens the restored node, waits until it has ingested the
+// stream, and compares the Merkle root at the backup's tree size with the
+// manifest's.
+func checkRestored(ctx context.Context, cfg Config, info BackupInfo) error {
+	cfg.Offline = true
+	n, err := Open(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("node: open the restored node: %w", err)
+	}
+	defer n.Close()
+	select {
+	case <-n.Store.Ready():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if info.TreeSize == 0 {
+		return nil
+	}
+	root, err := n.Tree.Root(info.TreeSize)
+	if err != nil {
+		return fmt.Errorf("node: restored tree: %w", err)
+	}
+	if got := hex.EncodeToString(root); got != info.Root {
+		return fmt.Errorf("%w: Merkle root %s at size %d, the backup has %s", ErrRestoreMismatch, got, info.TreeSize, info.Root)
+	}
+	return nil
+}
+
+// ErrRestoreMismatch means the restored node does not hold the backup's
+// Merkle root at the backup's size; the restore was not moved into place.
+var ErrRestoreMismatch = errors.New("node: restored log differs from the backup")
+
+// syncDir fsyncs a directory so that a rename in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // restoreConn connects to the cluster of cfg, or starts the embedded
@@ -262,7 +368,7 @@ func restoreConn(cfg Config) (*nats.Conn, func(), error) {
 
 // restoreStream sends the snapshot in file to JetStream, each chunk as a
 // request (the API acknowledges each), then an empty message to finish.
-func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupInfo, cluster bool) error {
+func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupInfo, replicas int, cluster bool) error {
 	var req server.JSApiStreamRestoreRequest
 	if err := json.Unmarshal(info.Stream, &req.Config); err != nil {
 		return fmt.Errorf("node: stream config in manifest: %w", err)
@@ -270,8 +376,11 @@ func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupI
 	if err := json.Unmarshal(info.StreamState, &req.State); err != nil {
 		return fmt.Errorf("node: stream state in manifest: %w", err)
 	}
+	req.Config.Replicas = replicas
+	if !cluster {
+		req.Config.Placement = nil // a cluster's placement means nothing to one server
+	}
 	if cluster {
-		req.Config.Replicas = 3
 		var existing server.JSApiStreamInfoResponse
 		if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamInfoT, req.Config.Name), nil, &existing); err == nil {
 			return nil // the cluster holds the log of record already

@@ -34,6 +34,9 @@ type Config struct {
 	NATSURL string
 	// NATSOptions are extra connection options (credentials, TLS).
 	NATSOptions []nats.Option
+	// Replicas of the stream when this node creates it, or Restore does
+	// (eventstore.Config.Replicas). Default 1 embedded, 3 with NATSURL.
+	Replicas int
 	// NATSListen opens the embedded server's client port (loopback unless a host is given).
 	NATSListen string
 	// MemoryStorage keeps the stream in memory (tests).
@@ -120,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	s, err := eventstore.Open(ctx, eventstore.Config{
 		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: natsOpts, NATSListen: cfg.NATSListen,
-		ServerOptions: serverOpts, MemoryStorage: cfg.MemoryStorage, Compress: cfg.CompressStream, MaxStore: cfg.MaxStore, Logger: cfg.Logger,
+		ServerOptions: serverOpts, Replicas: cfg.Replicas, MemoryStorage: cfg.MemoryStorage, Compress: cfg.CompressStream, MaxStore: cfg.MaxStore, Logger: cfg.Logger,
 		Appliers: append(views.Appliers(), tree),
 	})
 	if err != nil {
