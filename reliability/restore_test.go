@@ -27,7 +27,9 @@ func TestClusterBackupRestoresEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Close()
-	var cfg struct{ Replicas int `json:"num_replicas"` }
+	var cfg struct {
+		Replicas int `json:"num_replicas"`
+	}
 	if err := json.Unmarshal(info.Stream, &cfg); err != nil || info.TreeSize == 0 || cfg.Replicas != 3 {
 		t.Fatalf("backup of the cluster: %d events, stream config %s (%v); want events and 3 replicas", info.TreeSize, info.Stream, err)
 	}
