@@ -129,9 +129,10 @@ type Election struct {
 	Rules             Rules
 
 	Roll            map[int]RollEntry
-	Stations        []string         // the stations of the roll, in the order first named
-	stationNo       map[string]int32 // station ID -> index in Stations
-	RollStations    map[string]int   // station ID -> voters on the roll there
+	Stations        []string          // the stations of the roll, in the order first named
+	stationNo       map[string]int32  // station ID -> index in Stations
+	RollStations    map[string]int    // station ID -> voters on the roll there
+	CountWith       map[string]string // station ID -> the station it is counted with (合并计票); nil until the first
 	RollPublished   bool
 	RollPublishedOn Date
 	Objections      map[string]*Objection

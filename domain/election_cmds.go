@@ -176,6 +176,9 @@ func (c PublishRoll) decideElection(e *Election, env Env) ([]Event, error) {
 	if today.DaysUntil(e.Day) < e.Rules.RollPublishDays {
 		return nil, ruleErr("roll_published_too_late", ruleRoll, "选民名单须在选举日前20日公布", "the roll must be published at least 20 days before election day")
 	}
+	if err := e.checkUnits(); err != nil {
+		return nil, err
+	}
 	return one(RollPublished{On: today, Voters: len(e.Roll)})
 }
 

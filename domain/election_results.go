@@ -60,33 +60,45 @@ func (c DeclareResult) decideElection(e *Election, env Env) ([]Event, error) {
 
 func (c DeclareResult) sum(e *Election, env Env) (roundSum, error) {
 	s := roundSum{votes: map[string]int{}, writeIns: map[string]int{}}
-	listed := make(map[string]bool, len(c.StationIDs))
+	listed := make(map[string]*Station, len(c.StationIDs))
 	for _, id := range c.StationIDs {
-		if listed[id] {
+		if listed[id] != nil {
 			return s, invalid("duplicate_station", "投票站重复", "a station is listed twice")
 		}
-		listed[id] = true
 		st, err := relatedStation(env, id, c.Region)
 		if err != nil {
 			return s, err
 		}
-		if err := s.add(st, e); err != nil {
+		listed[id] = st
+	}
+	for _, id := range c.StationIDs {
+		if err := s.add(listed[id], e, listed); err != nil {
 			return s, err
 		}
 	}
 	for id := range e.RollStations {
-		if !listed[id] {
+		if listed[id] == nil {
 			return s, conflict("station_missing", "有投票站未列入计票: "+id, "a station with voters is not included: "+id)
 		}
 	}
 	return s, nil
 }
 
-func (s *roundSum) add(st *Station, e *Election) error {
+// add adds the closed count of station st (a counting unit's host) to s. A
+// box counted with a host adds nothing: its ballots are in its host's
+// count, which must have merged it.
+func (s *roundSum) add(st *Station, e *Election, listed map[string]*Station) error {
 	if st.ElectionID != e.ID {
 		return invalid("station_of_other_election", "该投票站不属于本选举", "the station belongs to another election")
 	}
 	t := st.Tallies[e.Round]
+	if t != nil && t.CountWith != "" {
+		host := listed[t.CountWith]
+		if host == nil || host.Tallies[e.Round] == nil || !slices.Contains(host.Tallies[e.Round].Merged, st.ID) {
+			return conflict("box_not_merged", "票箱尚未并入合并计票的投票站: "+st.ID, "the box is not merged into its counting unit's count: "+st.ID)
+		}
+		return nil
+	}
 	if t == nil || !t.Closed {
 		return conflict("count_not_closed", "投票站计票尚未结束: "+st.ID, "the station's count is not closed: "+st.ID)
 	}

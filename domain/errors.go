@@ -95,6 +95,7 @@ const (
 	ruleElected     = lawV + "第十五条" + lawE + "art. 15: a candidate is elected with more than half of the ballots cast; seats left go to a second round"
 	ruleSecondRound = lawV + "第十五条" + lawE + "art. 15: in the second round (另行选举) most votes win, with at least one third of the ballots cast"
 	ruleSecret      = lawV + "第十五条" + lawE + "art. 15: secret ballot, public count, result announced on the spot"
+	ruleCountUnit   = lawV + "第十五条" + lawE + "art. 15: secret ballot; ballots are counted per counting unit of at least K registered voters (default 10), a mobile box together with a fixed station (合并计票)"
 	ruleProxy       = lawV + "第十五条" + lawE + "art. 15; 上海 2020 第十六条 / Shanghai 2020 art. 16; 浙江 2020 第二十五条 / Zhejiang 2020 art. 25: written proxy to a near relative on the same roll, lists published, at most 3 per holder, no re-delegation"
 	ruleMobile      = "浙江省村民委员会选举办法 2020 第二十二条 / Zhejiang 2020 art. 22: a mobile ballot box is approved, its voters' list published, with at least 3 scrutineers"
 	ruleOverIssued  = "上海市村民委员会选举办法 2020 第十九条 / Shanghai 2020 art. 19: more ballots returned than issued makes that vote invalid"

@@ -154,8 +154,9 @@ func sa(sid string) StationAddr {
 type setup struct {
 	seats      int
 	candidates int
-	stations   map[string]int // station -> voters (roll numbers are assigned in order)
-	rules      *Rules         // a profile registered and named by the election (nil: national)
+	stations   map[string]int    // station -> voters (roll numbers are assigned in order)
+	merge      map[string]string // station -> the station it is counted with (merge_count)
+	rules      *Rules            // a profile registered and named by the election (nil: national)
 }
 
 // prepare calls the election, registers voters, publishes roll and
@@ -180,6 +181,11 @@ func prepare(t tb, s setup) *world {
 		}
 		w.must(t, RegisterVoters{ElectionAddr: ea, Voters: batch})
 	}
+	for _, sid := range sortedKeys(s.stations) {
+		if host := s.merge[sid]; host != "" {
+			w.must(t, MergeCount{ElectionAddr: ea, StationID: sid, CountWith: host})
+		}
+	}
 	w.now = at(electionDay, -20)
 	w.must(t, PublishRoll{ElectionAddr: ea})
 	for i := 1; i <= s.candidates; i++ {
@@ -187,7 +193,11 @@ func prepare(t tb, s setup) *world {
 	}
 	w.must(t, PublishCandidates{ElectionAddr: ea})
 	for _, sid := range sortedKeys(s.stations) {
-		w.must(t, EstablishStation{StationAddr: sa(sid), Place: "村委会", Scrutineers: []string{"甲", "乙", "丙"}})
+		mobile := s.merge[sid] != ""
+		w.must(t, EstablishStation{StationAddr: sa(sid), Mobile: mobile, Approved: mobile, Place: "村委会", Scrutineers: []string{"甲", "乙", "丙"}})
+		if mobile {
+			w.must(t, PublishStationVoters{StationAddr: sa(sid)})
+		}
 	}
 	w.must(t, PublishProxies{ElectionAddr: ea})
 	w.now = at(electionDay, 0)

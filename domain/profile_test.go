@@ -125,7 +125,11 @@ func TestRegisterProfileThroughDecide(t *testing.T) {
 		seats := Floor(k).MinSeats
 		w.must(t, CallElection{ElectionAddr: ea, Committee: k, Seats: seats, ElectionDay: electionDay,
 			ElectionCommittee: []string{"王某"}, Profile: pid})
-		w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{RollNo: 1, StationID: stationA}}})
+		var voters []VoterEntry
+		for n := 1; n <= DefaultMinCountUnit; n++ {
+			voters = append(voters, VoterEntry{RollNo: n, StationID: stationA})
+		}
+		w.must(t, RegisterVoters{ElectionAddr: ea, Voters: voters})
 		w.now = at(electionDay, -24)
 		_, err = w.exec(PublishRoll{ElectionAddr: ea})
 		wantCode(t, err, "roll_published_too_late")

@@ -26,7 +26,7 @@ type stationModel struct {
 }
 
 func newStationModel(t *rapid.T) *stationModel {
-	n := rapid.IntRange(1, 30).Draw(t, "voters")
+	n := rapid.IntRange(7, 30).Draw(t, "voters") // station B's 3 voters are counted with A: a unit of at least 10
 	w := newWorld(at(electionDay, -30))
 	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3, ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
 	var batch []VoterEntry
@@ -38,6 +38,7 @@ func newStationModel(t *rapid.T) *stationModel {
 		batch = append(batch, VoterEntry{RollNo: i, StationID: sid})
 	}
 	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: batch})
+	w.must(t, MergeCount{ElectionAddr: ea, StationID: stationB, CountWith: stationA})
 	if n >= 3 {
 		w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 1, HolderRollNo: 2, Relation: RelationSpouse, Written: true})
 		w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 3, HolderRollNo: 2, Relation: RelationParent, Written: true})
@@ -136,7 +137,7 @@ func TestElectionProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		seats := rapid.IntRange(3, 7).Draw(t, "seats")
 		nc := seats + rapid.IntRange(1, 4).Draw(t, "extra")
-		voters := rapid.IntRange(1, 25).Draw(t, "voters")
+		voters := rapid.IntRange(DefaultMinCountUnit, 25).Draw(t, "voters")
 		w := prepare(t, setup{seats: seats, candidates: nc, stations: map[string]int{stationA: voters}})
 		var log []Event
 		for round := 1; round <= 6 && !w.election().Final; round++ {

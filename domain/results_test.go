@@ -55,8 +55,8 @@ func TestElectionValidity(t *testing.T) {
 }
 
 func TestElectedWithMoreThanHalfOfBallotsCast(t *testing.T) {
-	// 6 voters, 6 ballots: 4 votes is more than half, 3 is exactly half.
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 6}})
+	// 10 registered, 6 voted, 6 ballots: 4 votes is more than half, 3 is exactly half.
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 	ballots := concat(repeat(3, cand(1), cand(2), cand(3)), repeat(1, cand(1), cand(2)), repeat(2, cand(4)))
 	vote(t, w, stationA, 1, 1, 6, ballots)
 	if _, err := declare(w, 1, stationA); err != nil {
@@ -79,10 +79,11 @@ func TestElectedWithMoreThanHalfOfBallotsCast(t *testing.T) {
 	}
 }
 
-// runoff prepares a second round for one seat between c3 and c4 among 9 voters.
+// runoff prepares a second round for one seat between c3 and c4: 9 of
+// 10 registered voters vote.
 func runoff(t *testing.T) *world {
 	t.Helper()
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 9}})
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 	ballots := concat(repeat(5, cand(1), cand(2)), repeat(4, cand(3), cand(4)))
 	vote(t, w, stationA, 1, 1, 9, ballots)
 	if _, err := declare(w, 1, stationA); err != nil {
@@ -141,7 +142,7 @@ func TestTieAtLastSeatIsReported(t *testing.T) {
 }
 
 func TestDeclareNeedsEveryStationClosed(t *testing.T) {
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 4, stationB: 4}})
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10, stationB: 10}})
 	vote(t, w, stationA, 1, 1, 4, repeat(4, cand(1)))
 	_, err := declare(w, 1, stationA)
 	wantCode(t, err, "station_missing")
@@ -151,13 +152,13 @@ func TestDeclareNeedsEveryStationClosed(t *testing.T) {
 }
 
 func TestWriteInCanWin(t *testing.T) {
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 5}})
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 	w.must(t, OpenPolls{StationAddr: sa(stationA), Round: 1})
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= 6; i++ {
 		w.must(t, CheckIn{StationAddr: sa(stationA), RollNo: i, Mode: ModeInPerson})
 	}
 	w.must(t, ClosePolls{StationAddr: sa(stationA)})
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 6; i++ {
 		w.must(t, RecordBallot{StationAddr: sa(stationA), Round: 1, Candidates: []string{cand(1), cand(2)}, WriteIns: []string{"赵某"}})
 	}
 	w.must(t, CloseCount{StationAddr: sa(stationA), Round: 1})

@@ -142,7 +142,7 @@ func TestRollPublication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := calledWithVoters(t, 3)
+			w := calledWithVoters(t, 10)
 			w.now = at(electionDay, -tt.daysBefore)
 			_, err := w.exec(PublishRoll{ElectionAddr: ea})
 			wantCode(t, err, tt.want)
@@ -151,10 +151,10 @@ func TestRollPublication(t *testing.T) {
 }
 
 func TestRollClosedAfterPublication(t *testing.T) {
-	w := calledWithVoters(t, 3)
+	w := calledWithVoters(t, 10)
 	w.now = at(electionDay, -20)
 	w.must(t, PublishRoll{ElectionAddr: ea})
-	_, err := w.exec(RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{RollNo: 9, StationID: stationA}}})
+	_, err := w.exec(RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{RollNo: 19, StationID: stationA}}})
 	wantCode(t, err, "roll_published")
 }
 
@@ -194,11 +194,11 @@ func TestObjectionWindows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := calledWithVoters(t, 3)
+			w := calledWithVoters(t, 10)
 			w.now = at(electionDay, -25)
 			w.must(t, PublishRoll{ElectionAddr: ea})
 			w.now = at(electionDay, -25+tt.fileDay)
-			_, err := w.exec(FileRollObjection{ElectionAddr: ea, ObjectionID: "o1", Claim: ClaimAdd, RollNo: 9, StationID: stationA})
+			_, err := w.exec(FileRollObjection{ElectionAddr: ea, ObjectionID: "o1", Claim: ClaimAdd, RollNo: 19, StationID: stationA})
 			wantCode(t, err, tt.wantFile)
 			if err != nil {
 				return
@@ -206,7 +206,7 @@ func TestObjectionWindows(t *testing.T) {
 			w.now = at(electionDay, -25+tt.fileDay+tt.decided)
 			_, err = w.exec(DecideRollObjection{ElectionAddr: ea, ObjectionID: "o1", Upheld: true})
 			wantCode(t, err, tt.want)
-			if got, want := w.election().Registered(), 3; err == nil && got != want+1 {
+			if got, want := w.election().Registered(), 10; err == nil && got != want+1 {
 				t.Errorf("registered = %d, want %d", got, want+1)
 			}
 		})
@@ -214,14 +214,14 @@ func TestObjectionWindows(t *testing.T) {
 }
 
 func TestObjectionRemovesEntryAndItsProxy(t *testing.T) {
-	w := calledWithVoters(t, 3)
+	w := calledWithVoters(t, 10)
 	w.now = at(electionDay, -25)
 	w.must(t, PublishRoll{ElectionAddr: ea})
 	w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 1, HolderRollNo: 2, Relation: RelationSpouse, Written: true})
 	w.must(t, FileRollObjection{ElectionAddr: ea, ObjectionID: "o1", Claim: ClaimRemove, RollNo: 2})
 	w.must(t, DecideRollObjection{ElectionAddr: ea, ObjectionID: "o1", Upheld: true})
 	e := w.election()
-	if got, want := e.Registered(), 2; got != want {
+	if got, want := e.Registered(), 9; got != want {
 		t.Errorf("registered = %d, want %d", got, want)
 	}
 	if len(e.Proxies) != 0 || len(e.ProxyHolders) != 0 {

@@ -26,6 +26,8 @@ type Tally struct {
 	WriteIns   map[string]int // write-in name -> votes
 	Closed     bool           // the count is closed
 	BoxInvalid bool           // more returned than issued: this box's vote is invalid
+	CountWith  string         // the station this box's ballots are counted with in this round ("": its own)
+	Merged     []string       // boxes merged into this station's count, in order
 }
 
 // Station is the state of one polling station or mobile ballot box. The
@@ -46,6 +48,7 @@ type Station struct {
 	Phase      StationPhase
 	PhaseAt    time.Time // when the polls last opened, closed or the box was sealed
 	Round      int
+	CountWith  string          // the station this box is counted with in the current round ("": its own count)
 	Seats      int             // seats of the current round: a ballot marking more is invalid
 	Candidates map[string]bool // candidates of the current round
 	CheckedIn  map[int]int     // roll number -> last round the voter was issued a ballot
@@ -98,11 +101,14 @@ func (ev StationVotersPublished) applyStation(s *Station) {
 	s.VoterListPublished, s.VoterCount = true, ev.Voters
 }
 
-// PollsOpened opens the polls of a round, with the round's seats and candidates.
+// PollsOpened opens the polls of a round, with the round's seats and
+// candidates, and the station whose count includes this box (CountWith,
+// empty when the station counts its own ballots).
 type PollsOpened struct {
 	Round      int       `json:"round"`
 	Seats      int       `json:"seats"`
 	Candidates []string  `json:"candidates"`
+	CountWith  string    `json:"count_with,omitempty"`
 	At         time.Time `json:"at"`
 }
 
@@ -111,11 +117,12 @@ func (PollsOpened) EventType() string { return "station.polls_opened" }
 
 func (ev PollsOpened) applyStation(s *Station) {
 	s.Phase, s.Round, s.Seats, s.PhaseAt = StationOpen, ev.Round, ev.Seats, ev.At
+	s.CountWith = ev.CountWith
 	s.Candidates = make(map[string]bool, len(ev.Candidates))
 	for _, c := range ev.Candidates {
 		s.Candidates[c] = true
 	}
-	s.tally(ev.Round)
+	s.tally(ev.Round).CountWith = ev.CountWith
 }
 
 // Check-in modes.

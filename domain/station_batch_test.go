@@ -100,7 +100,7 @@ func TestRecordBallots(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 4}})
+			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 			w.must(t, OpenPolls{StationAddr: sa(stationA), Round: 1})
 			_, err := w.exec(RecordBallots{StationAddr: sa(stationA), Round: 1, Ballots: []BallotMarks{good}})
 			wantCode(t, err, "box_not_closed")

@@ -133,6 +133,9 @@ func (c PublishStationVoters) decideStation(s *Station, env Env) ([]Event, error
 	if n == 0 || !e.RollPublished {
 		return nil, conflict("no_station_voters", "选民名单未公布或本站没有选民", "the roll is not published or has no voters at this station")
 	}
+	if err := s.unitOK(e); err != nil {
+		return nil, err
+	}
 	return one(StationVotersPublished{Voters: n, On: DateOf(env.Now)})
 }
 
@@ -150,7 +153,11 @@ func (OpenPolls) CommandType() string { return "open_polls" }
 func (c OpenPolls) Related() []AggregateRef { return c.electionRef() }
 
 func (c OpenPolls) decideStation(s *Station, env Env) ([]Event, error) {
-	e, err := c.electionIn(s, env, StationReady, StationCounted)
+	phases := []StationPhase{StationReady, StationCounted}
+	if s.CountWith != "" { // a box merged into its host's count is done with its round once closed
+		phases = append(phases, StationClosed, StationSealed)
+	}
+	e, err := c.electionIn(s, env, phases...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +170,26 @@ func (c OpenPolls) decideStation(s *Station, env Env) ([]Event, error) {
 	if s.Mobile && !s.VoterListPublished {
 		return nil, ruleErr("mobile_voters_unpublished", ruleMobile, "流动票箱的选民名单须先公布", "a mobile box's voter list must be published first")
 	}
-	return one(PollsOpened{Round: e.Round, Seats: e.RoundSeats, Candidates: e.RoundCandidates, At: env.Now})
+	if err := s.unitOK(e); err != nil {
+		return nil, err
+	}
+	return one(PollsOpened{Round: e.Round, Seats: e.RoundSeats, Candidates: e.RoundCandidates,
+		CountWith: e.CountWith[s.ID], At: env.Now})
+}
+
+// unitOK refuses a station whose counting unit breaks the rules: a mobile
+// box not counted with a fixed station, a mobile box hosting others, or a
+// unit of fewer than K registered voters (the roll may have shrunk by
+// upheld objections since it was published).
+func (s *Station) unitOK(e *Election) error {
+	switch {
+	case s.Mobile && e.CountWith[s.ID] == "":
+		return ruleErr("mobile_box_not_merged", ruleCountUnit, "流动票箱须与固定投票站合并计票（merge_count）",
+			"a mobile box is counted with a fixed station (merge_count)")
+	case s.Mobile && e.hosts(s.ID) > 0:
+		return ruleErr("count_with_mobile", ruleCountUnit, "流动票箱不能作为合并计票的主站", "a mobile box cannot host a counting unit")
+	}
+	return e.checkUnit(e.UnitOf(s.ID))
 }
 
 // CheckIn records that a ballot is issued to roll number RollNo at this
@@ -330,7 +356,7 @@ func countOpen(s *Station, round int) error {
 	if round != s.Round {
 		return conflict("wrong_round", "轮次不符", "the ballot's round is not the station's round")
 	}
-	return nil
+	return s.countedWithHost()
 }
 
 func (c RecordBallot) event(s *Station) BallotRecorded {
@@ -389,6 +415,9 @@ func (CloseCount) CommandType() string { return "close_count" }
 
 func (c CloseCount) decideStation(s *Station, _ Env) ([]Event, error) {
 	if err := s.mustBe(StationClosed, StationSealed); err != nil {
+		return nil, err
+	}
+	if err := s.countedWithHost(); err != nil {
 		return nil, err
 	}
 	if c.Round != s.Round {

@@ -36,12 +36,18 @@ func TestCheckIn(t *testing.T) {
 }
 
 // stationWithProxy prepares an election whose station A has voters 1 to 4
-// (3 has given a published proxy to 4) and station B voter 5; it ends
+// (3 has given a published proxy to 4) and 6 to 11, and station B voters
+// 5 and 12 to 20; it ends
 // 20 days before election day, with station A established.
 func stationWithProxy(t tb) *world {
 	w := newWorld(at(electionDay, -30))
 	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3, ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
 	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{1, stationA, ""}, {2, stationA, ""}, {3, stationA, ""}, {4, stationA, ""}, {5, stationB, ""}}})
+	var more []VoterEntry // counting units of at least K = 10: A has 1-4 and 6-11, B 5 and 12-20
+	for n := 6; n <= 20; n++ {
+		more = append(more, VoterEntry{RollNo: n, StationID: map[bool]string{true: stationA, false: stationB}[n <= 11]})
+	}
+	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: more})
 	w.must(t, RegisterProxy{ElectionAddr: ea, PrincipalRollNo: 3, HolderRollNo: 4, Relation: RelationSpouse, Written: true})
 	w.must(t, PublishProxies{ElectionAddr: ea})
 	w.now = at(electionDay, -20)
@@ -67,7 +73,8 @@ func TestMobileBox(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{mobileBox: 3}})
+			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10, mobileBox: 3},
+				merge: map[string]string{mobileBox: stationA}})
 			delete(w.states, AggregateRef{Kind: KindStation, ID: mobileBox, Region: village})
 			_, err := w.exec(EstablishStation{StationAddr: sa(mobileBox), Mobile: true, Approved: tt.approved, Place: "流动", Scrutineers: tt.scrutineers})
 			wantCode(t, err, tt.want)
@@ -78,13 +85,13 @@ func TestMobileBox(t *testing.T) {
 			wantCode(t, err, "mobile_voters_unpublished")
 			w.must(t, PublishStationVoters{StationAddr: sa(mobileBox)})
 			w.must(t, OpenPolls{StationAddr: sa(mobileBox), Round: 1})
-			w.must(t, CheckIn{StationAddr: sa(mobileBox), RollNo: 1, Mode: ModeMobile})
+			w.must(t, CheckIn{StationAddr: sa(mobileBox), RollNo: 11, Mode: ModeMobile})
 		})
 	}
 }
 
 func TestBallotOnlyAfterBoxClosed(t *testing.T) {
-	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 3}})
+	w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 	ballot := RecordBallot{StationAddr: sa(stationA), Round: 1, Candidates: []string{cand(1)}}
 	_, err := w.exec(ballot)
 	wantCode(t, err, "box_not_closed")
@@ -118,7 +125,7 @@ func TestBallotValidity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 3}})
+			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10}})
 			w.must(t, OpenPolls{StationAddr: sa(stationA), Round: 1})
 			w.must(t, ClosePolls{StationAddr: sa(stationA)})
 			tt.ballot.StationAddr = sa(stationA)
@@ -148,14 +155,14 @@ func TestOverIssuedBox(t *testing.T) {
 		reason, setAside string
 		next             RoundKind
 	}{
-		{"national: round invalid", nil, 6, 7, false, ReasonBallotsExcess, "", RoundFirst},
-		{"profile: box set aside", perBox, 4, 4, false, ReasonTurnout, perBox.SpoiledBoxRule, RoundFirst},
+		{"national: round invalid", nil, 10, 11, false, ReasonBallotsExcess, "", RoundFirst},
+		{"profile: box set aside", perBox, 8, 8, false, ReasonTurnout, perBox.SpoiledBoxRule, RoundFirst},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 4, stationB: 4}, rules: tt.rules})
+			w := prepare(t, setup{seats: 3, candidates: 4, stations: map[string]int{stationA: 10, stationB: 10}, rules: tt.rules})
 			vote(t, w, stationA, 1, 1, 2, repeat(3, cand(1))) // 3 returned, 2 issued
-			vote(t, w, stationB, 1, 5, 4, repeat(4, cand(1), cand(2), cand(3)))
+			vote(t, w, stationB, 1, 11, 8, repeat(8, cand(1), cand(2), cand(3)))
 			if !w.station(stationA).Tallies[1].BoxInvalid {
 				t.Fatal("box A not flagged invalid")
 			}

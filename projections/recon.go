@@ -13,6 +13,8 @@ const (
 	colSpoiled
 	colClosed     // 1 once the count is closed
 	colBoxInvalid // 1 when the closed count found more returned than issued
+	colMergedIn   // ballots issued at the boxes merged into this station's count
+	colMergedOut  // 1 when this box was merged into its counting unit's station
 	reconWidth
 )
 
@@ -46,6 +48,8 @@ func (p reconProj) apply(w *writer, e *rec) {
 		p.boxAdd(w, e, s.Round, colSpoiled, int64(s.Count))
 	case "station.count_closed":
 		p.countClosed(w, e)
+	case "station.box_merged":
+		p.boxMerged(w, e)
 	case "station.established":
 		stationEstablished(w, e)
 	}
@@ -78,4 +82,18 @@ func (p reconProj) countClosed(w *writer, e *rec) {
 		cl.vec[colBoxInvalid] = 1
 	}
 	w.c.markDirty(cl)
+}
+
+// boxMerged adds the box's ballots issued to its host's count and marks
+// the box as counted there: from now on the box's ballots are the
+// host's, and no figure of the box's own ballots exists.
+func (p reconProj) boxMerged(w *writer, e *rec) {
+	var m domain.BoxMerged
+	if err := json.Unmarshal(e.payload, &m); err != nil {
+		w.skip(e, "box_merged payload")
+		return
+	}
+	p.boxAdd(w, e, m.Round, colMergedIn, int64(m.Issued))
+	w.kb = appendRound(append(bkey(w.kb, shortRecon, "b/", []byte(m.BoxID)), '/'), m.Round)
+	w.add(w.kb, reconWidth, colMergedOut, colClosed, 1)
 }

@@ -13,22 +13,27 @@ const (
 	FlagBoxInvalid   = "box_invalid"               // the closed count declared the box's vote invalid
 )
 
-// BoxReconciliation reconciles one ballot box in one round.
+// BoxReconciliation reconciles one ballot box in one round. A station
+// that counts a unit (合并计票) returns the ballots of the boxes merged
+// into it (MergedIssued are the ballots those boxes issued); a merged box
+// (Merged) returns none of its own: its ballots are its host's.
 type BoxReconciliation struct {
-	StationID   string   `json:"station_id"`
-	Mobile      bool     `json:"mobile,omitempty"`
-	Round       int      `json:"round"`
-	Issued      int64    `json:"issued"`
-	Returned    int64    `json:"returned"`
-	Spoiled     int64    `json:"spoiled"`
-	CountClosed bool     `json:"count_closed"`
-	Flags       []string `json:"flags,omitempty"`
+	StationID    string   `json:"station_id"`
+	Mobile       bool     `json:"mobile,omitempty"`
+	Round        int      `json:"round"`
+	Issued       int64    `json:"issued"`
+	MergedIssued int64    `json:"merged_issued,omitempty"`
+	Merged       bool     `json:"merged,omitempty"`
+	Returned     int64    `json:"returned"`
+	Spoiled      int64    `json:"spoiled"`
+	CountClosed  bool     `json:"count_closed"`
+	Flags        []string `json:"flags,omitempty"`
 }
 
 func boxOf(station string, round int, v []int64) BoxReconciliation {
 	b := BoxReconciliation{StationID: station, Round: round, Issued: v[colIssued], Returned: v[colReturned],
-		Spoiled: v[colSpoiled], CountClosed: v[colClosed] == 1}
-	if b.Returned > b.Issued {
+		Spoiled: v[colSpoiled], CountClosed: v[colClosed] == 1, MergedIssued: v[colMergedIn], Merged: v[colMergedOut] == 1}
+	if b.Returned > b.Issued+b.MergedIssued {
 		b.Flags = append(b.Flags, FlagMoreReturned)
 	}
 	if v[colBoxInvalid] == 1 {

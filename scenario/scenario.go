@@ -192,6 +192,7 @@ const (
 	tagConsult
 	tagInspect
 	tagPrep
+	tagCount
 )
 
 func newRand(seed, unit, tag uint64) *rand.Rand {

@@ -32,6 +32,7 @@ const (
 	jobConsult
 	jobFraud
 	jobInspect
+	jobCount
 )
 
 // emitter builds the steps of one job, with deterministic command IDs.
@@ -87,11 +88,14 @@ func (p *electionPlan) phases() iter.Seq[phase] {
 			return
 		}
 		for i, rp := range p.rounds {
-			var ph phase
-			for k := range p.stations {
+			var ph, count phase
+			for k, st := range p.stations {
 				ph = append(ph, job{steps: p.stationSteps(rp, k)})
+				if !st.mobile {
+					count = append(count, job{steps: p.countSteps(rp, k)})
+				}
 			}
-			if !yield(ph) || !yield(phase{{steps: p.declareSteps(i)}}) {
+			if !yield(ph) || !yield(count) || !yield(phase{{steps: p.declareSteps(i)}}) {
 				return
 			}
 		}
@@ -124,6 +128,11 @@ func (p *electionPlan) prepSteps(yield func(Step) bool) {
 	e.emit(domain.CallElection{ElectionAddr: a, Committee: p.committee, Seats: p.seats, ElectionDay: date(d),
 		ElectionCommittee: []string{"主任 " + p.committeeNames[0], "委员 " + p.committeeNames[1], "委员 " + p.committeeNames[2]}}, at(d, -45, 9, 0), "")
 	p.registerRoll(e, a)
+	for k, st := range p.stations {
+		if st.mobile { // a mobile box is counted with the first fixed station (合并计票)
+			e.emit(domain.MergeCount{ElectionAddr: a, StationID: st.id, CountWith: p.stations[0].id}, at(d, -26, 9, k), "")
+		}
+	}
 	e.emit(domain.PublishRoll{ElectionAddr: a}, at(d, -25, 9, 0), "")
 	for i, id := range p.cands {
 		e.emit(domain.NominateCandidate{ElectionAddr: a, CandidateID: id, Name: p.names[id], NominatedBy: nominator(p.u)}, at(d, -24, 9, i), "")
@@ -241,7 +250,7 @@ func checkInTime(r *rand.Rand, day time.Time, mobile bool) time.Time {
 }
 
 // stationSteps: one round at one station: open, check-ins through the
-// day, close, seal, the public count, close the count.
+// day, close, seal. The count follows in countSteps.
 func (p *electionPlan) stationSteps(rp *roundPlan, k int) iter.Seq[Step] {
 	return func(yield func(Step) bool) {
 		st := p.stations[k]
@@ -257,7 +266,27 @@ func (p *electionPlan) stationSteps(rp *roundPlan, k int) iter.Seq[Step] {
 		if st.mobile || r.IntN(3) == 0 {
 			e.emit(domain.SealBox{StationAddr: sa, SealNo: fmt.Sprintf("F-%d-%d", k+1, rp.round), SealedBy: st.scrutineers}, at(d, 0, 17, 5), "")
 		}
-		p.ballots(e, r, rp, k)
+	}
+}
+
+// countSteps: the public count of a fixed station's counting unit: the
+// mobile boxes counted with it (the first fixed station hosts them) are
+// merged first, then their ballots and the station's, mixed, are read
+// out, and the count is closed.
+func (p *electionPlan) countSteps(rp *roundPlan, k int) iter.Seq[Step] {
+	return func(yield func(Step) bool) {
+		e := p.emitter(yield, jobCount, rp.round, k, "scrutineer:"+string(p.u.Region))
+		r := newRand(p.seed, uint64(p.u.Index), tagCount<<20|uint64(rp.round)<<10|uint64(k))
+		sa, d := p.stationAddr(k), rp.day
+		order := p.ballotOrder(rp, k)
+		for m, st := range p.stations {
+			if st.mobile && k == 0 {
+				e.emit(domain.MergeBox{StationAddr: sa, BoxID: st.id}, at(d, 0, 17, 20), "")
+				order = append(order, p.ballotOrder(rp, m)...)
+			}
+		}
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		p.ballots(e, r, rp, k, order)
 		e.emit(domain.CloseCount{StationAddr: sa, Round: rp.round}, at(d, 0, 21, 0), "")
 	}
 }
@@ -324,8 +353,8 @@ const (
 
 var writeIns = []string{"李明", "王芳", "张磊", "刘洋", "陈静"}
 
-// ballots records the box's ballots in a shuffled order, as read out.
-func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int) {
+// ballotOrder returns the kinds of box k's ballots (see ballotBlank).
+func (p *electionPlan) ballotOrder(rp *roundPlan, k int) []int {
 	n := rp.ret[k]
 	order := make([]int, 0, n)
 	if k == rp.boxBad {
@@ -346,7 +375,11 @@ func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int) {
 			order = append(order, j)
 		}
 	}
-	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	return order
+}
+
+// ballots records the ballots of kinds order at station k, as read out.
+func (p *electionPlan) ballots(e *emitter, r *rand.Rand, rp *roundPlan, k int, order []int) {
 	sa := p.stationAddr(k)
 	t := at(rp.day, 0, 17, 30)
 	var batch []domain.BallotMarks

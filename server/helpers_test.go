@@ -196,7 +196,8 @@ func (e *env) openElection(region string, voters int) election {
 }
 
 // openElectionAt is openElection with several stations; roll number r votes
-// at Stations[(r-1) % stations].
+// at Stations[(r-1) % stations]. The roll is filled up to K voters a
+// station (roll numbers after voters), the smallest counting unit.
 func (e *env) openElectionAt(region string, voters, stations int) election {
 	e.t.Helper()
 	el := election{ID: ulid.Make().String(), Region: region, Voters: voters}
@@ -207,9 +208,10 @@ func (e *env) openElectionAt(region string, voters, stations int) election {
 	call := day("2026-04-01", 9)
 	e.must("call_election", with(el.addr(), "committee", "villagers", "seats", 3, "election_day", electionDay,
 		"election_committee", []string{"主任 王建国", "委员 李秀英", "委员 张伟"}, "rules", map[string]any{}), call)
-	for from := 1; from <= voters; from += domain.MaxVoterBatch {
+	roll := max(voters, domain.DefaultMinCountUnit*stations)
+	for from := 1; from <= roll; from += domain.MaxVoterBatch {
 		var vs []map[string]any
-		for r := from; r <= voters && r < from+domain.MaxVoterBatch; r++ {
+		for r := from; r <= roll && r < from+domain.MaxVoterBatch; r++ {
 			vs = append(vs, map[string]any{"roll_no": r, "station_id": el.Stations[(r-1)%stations]})
 		}
 		e.must("register_voters", with(el.addr(), "voters", vs), call)

@@ -10,10 +10,15 @@ func newElectionCmd(g *globals) *cobra.Command {
 		`election records a villagers' or residents' committee election on a running server
 (ledger serve), one subcommand per act, in the order of the law:
 
-  call → import-roll → publish-roll → (object / decide-objection) → nominate →
-  publish-candidates → proxy → publish-proxies → establish-station → open-polls →
-  check-in → close-polls → (seal-box) → record-ballot → close-count → declare →
-  announce → certify → seal-ballots
+  call → import-roll → (merge-count) → publish-roll → (object / decide-objection) →
+  nominate → publish-candidates → proxy → publish-proxies → establish-station →
+  open-polls → check-in → close-polls → (seal-box) → (merge-box) → record-ballot →
+  close-count → declare → announce → certify → seal-ballots
+
+Ballots are counted per counting unit of at least 10 registered voters: a mobile
+box, or a smaller station, is counted with a fixed station (merge-count before the
+roll is published; merge-box brings the closed box into that station's count
+before its first ballot is read out).
 
 Every subcommand prints the log positions of what it recorded (--json: the whole
 outcome). A refused command exits 3 and shows the rule it breaks, in Chinese and
@@ -60,7 +65,12 @@ func electionSpecs() []cmdSpec {
 				fieldSpec{flag: "profile", key: "profile", usage: "the rules profile: national, jilin, shanghai-2020, zhejiang-2020, or the ID of a profile an admin registered", def: "national"}),
 			example: `  ledger election call --region 220102001001 --seats 5 --day 2026-05-01 \
     --committee-member "主任 王建国" --committee-member "委员 李秀英" --committee-member "委员 张伟"`},
-		{use: "publish-roll", short: "Publish the voter roll (at least 20 days before election day)", ct: "publish_roll", fields: electionAddr},
+		{use: "merge-count", short: "Count a mobile box or a small station with a fixed station (合并计票)", ct: "merge_count",
+			fields: withAddr(electionAddr,
+				fieldSpec{flag: "station", key: "station_id", usage: "the mobile box or small station (a ULID)", req: true},
+				fieldSpec{flag: "count-with", key: "count_with", usage: "the fixed station whose count includes it (a ULID)", req: true}),
+			example: `  ledger election merge-count --election E --region 220102001001 --station BOX --count-with STATION`},
+		{use: "publish-roll", short: "Publish the voter roll (at least 20 days before election day; every counting unit of at least 10 voters)", ct: "publish_roll", fields: electionAddr},
 		{use: "object", short: "File an objection to the roll (within 5 days of publication)", ct: "file_roll_objection",
 			fields: withAddr(electionAddr,
 				fieldSpec{flag: "objection", key: "objection_id", usage: "an ID of your choice for the objection", req: true},
@@ -176,6 +186,11 @@ func stationSpecs() []cmdSpec {
 				fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round (refused with wrong_round if it is not the station's)"},
 				fieldSpec{flag: "seal-no", key: "seal_no", usage: "the seal's number", req: true},
 				fieldSpec{flag: "sealed-by", key: "sealed_by", fkind: kArr, usage: "who sealed it", req: true})},
+		{use: "merge-box", short: "Bring a closed box of this station's counting unit into its count (before the first ballot)", ct: "merge_box",
+			fields: withAddr(stationAddr,
+				fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round (refused with wrong_round if it is not the station's)"},
+				fieldSpec{flag: "box", key: "box_id", usage: "the mobile box or small station counted here (a ULID)", req: true}),
+			example: `  ledger election merge-box --election E --region 220102001001 --station STATION --box BOX`},
 		{use: "record-ballot", short: "Record a ballot during the public count", ct: "record_ballot", repeat: true,
 			fields: withAddr(stationAddr,
 				fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round", def: "1"},

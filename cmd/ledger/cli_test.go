@@ -129,6 +129,11 @@ func TestCLIVillageElection(t *testing.T) {
 
 	importRoll(t, e, call)
 
+	if out, code := e.run(e.args("election", "publish-roll", roll, "--election", tElection, "--region", tRegion)...); code != 3 ||
+		!strings.Contains(out, "count_unit_too_small") {
+		t.Fatalf("publish-roll with a mobile box of 6 voters counted alone: exit %d, want 3 count_unit_too_small:\n%s", code, out)
+	}
+	e.election("merge-count", roll, "--station", tMobile, "--count-with", tHall)
 	e.election("publish-roll", roll)
 	for i, name := range []string{"刘一", "陈二", "张三", "李四", "王五", "赵六"} {
 		e.election("nominate", roll, "--candidate", fmt.Sprintf("c%d", i+1), "--name", name, "--nominated-by", "villagers_joint")
@@ -157,13 +162,13 @@ func TestCLIVillageElection(t *testing.T) {
 	e.station("close-polls", tMobile, closing)
 	e.station("seal-box", tMobile, closing, "--seal-no", "F-103-1", "--sealed-by", "监票人丙", "--sealed-by", "监票人丁")
 
+	e.station("merge-box", tHall, count, "--box", tMobile)
 	e.station("record-ballot", tHall, count, "--candidates", "c1,c2,c3,c4,c5", "--repeat", "12")
 	e.station("record-ballot", tHall, count, "--candidates", "c1,c2,c3,c4,c6", "--repeat", "3")
 	e.station("record-ballot", tHall, count, "--candidates", "c1,c2", "--write-in", "吴九")
 	e.station("record-ballot", tHall, count, "--blank")
-	e.station("record-ballot", tMobile, count, "--candidates", "c1,c2,c3,c4,c5", "--repeat", "5")
+	e.station("record-ballot", tHall, count, "--candidates", "c1,c2,c3,c4,c5", "--repeat", "5")
 	e.station("close-count", tHall, count)
-	e.station("close-count", tMobile, count)
 	e.election("declare", count, "--stations", tHall+","+tMobile)
 	e.election("announce", count)
 	out = e.election("certify", "2026-05-03T09:00:00+08:00", "--by", "某某街道办事处", "--json")
