@@ -44,7 +44,25 @@ func (t turnoutProj) apply(w *writer, e *rec) {
 		stationEstablished(w, e)
 	case "election.called":
 		t.called(w, e)
+	case "election.round_declared":
+		t.declared(w, e)
 	}
+}
+
+// declared keeps the declared status of a round, so that turnout says
+// what the results say (rare: one event per round).
+func (turnoutProj) declared(w *writer, e *rec) {
+	var d domain.RoundDeclared
+	if err := json.Unmarshal(e.payload, &d); err != nil {
+		w.skip(e, "round_declared payload")
+		return
+	}
+	st := RoundStatus{Status: RoundInvalid, Reason: d.Reason}
+	if d.Valid {
+		st.Status = RoundValid
+	}
+	b, _ := json.Marshal(st)
+	w.setBlob(appendRound(append(bkey(w.kb, shortTurnout, "D/", e.aggID), '/'), d.Round), b)
 }
 
 // checkIn is the hot path: a handful of cached counter updates, no reads

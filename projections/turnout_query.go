@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -75,11 +76,23 @@ func TurnoutOfChildren(ctx context.Context, db pebble.Reader, region string) ([]
 	return out, err
 }
 
+// RoundStatus is what was declared of an election's round: Status is
+// RoundInProgress until it is declared, then RoundValid or RoundInvalid,
+// with Reason (domain.ReasonTurnout, domain.ReasonBallotsExcess) saying
+// why an invalid round failed, as the results say.
+type RoundStatus struct {
+	Status string `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // RoundTurnout is the turnout of a later round (a second round, a revote,
-// a by-election) of an election or station.
+// a by-election) of an election or station. An election's rounds carry
+// their declared status; once declared, ValidityMet is the declared
+// validity.
 type RoundTurnout struct {
 	Round int `json:"round"`
 	TurnoutCounts
+	RoundStatus
 }
 
 // StationTurnout is the turnout at one polling station or mobile box.
@@ -90,12 +103,14 @@ type StationTurnout struct {
 	LaterRounds []RoundTurnout `json:"later_rounds,omitempty"`
 }
 
-// ElectionTurnout is an election's turnout (first round), its later rounds
-// and its stations.
+// ElectionTurnout is an election's turnout (first round, with its
+// declared status: once declared, ValidityMet is the declared validity),
+// its later rounds and its stations.
 type ElectionTurnout struct {
 	ElectionID string `json:"election_id"`
 	Region     string `json:"region"`
 	TurnoutCounts
+	RoundStatus
 	LaterRounds []RoundTurnout   `json:"later_rounds,omitempty"`
 	Stations    []StationTurnout `json:"stations"`
 }
@@ -111,6 +126,9 @@ func TurnoutOfElection(ctx context.Context, db pebble.Reader, electionID string)
 	out := ElectionTurnout{ElectionID: electionID, Region: meta.Region}
 	out.TurnoutCounts, out.LaterRounds, _, err = entityTurnout(ctx, db, "e/", electionID, meta.Validity)
 	if err != nil {
+		return out, err
+	}
+	if err := declaredStatus(ctx, db, &out); err != nil {
 		return out, err
 	}
 	err = scan(ctx, db, key(nil, shortTurnout, "x/", electionID, "/"), func(k, v []byte) error {
@@ -155,6 +173,31 @@ func entityTurnout(ctx context.Context, db pebble.Reader, kind, id string, th do
 		return err
 	})
 	return countsOf(v, reg, th), later, reg, err
+}
+
+// declaredStatus sets the status of each of the election's rounds: in
+// progress, or as declared (ValidityMet then follows the declaration).
+func declaredStatus(ctx context.Context, db pebble.Reader, out *ElectionTurnout) error {
+	declared := map[int]RoundStatus{}
+	err := scan(ctx, db, key(nil, shortTurnout, "D/", out.ElectionID, "/"), func(k, v []byte) error {
+		var st RoundStatus
+		if len(k) != 4 || json.Unmarshal(v, &st) != nil {
+			return errBadValue
+		}
+		declared[int(binary.BigEndian.Uint32(k))] = st
+		return nil
+	})
+	set := func(round int, c *TurnoutCounts, st *RoundStatus) {
+		*st = RoundStatus{Status: RoundInProgress}
+		if d, ok := declared[round]; ok {
+			*st, c.ValidityMet = d, d.Status == RoundValid
+		}
+	}
+	set(1, &out.TurnoutCounts, &out.RoundStatus)
+	for i := range out.LaterRounds {
+		set(out.LaterRounds[i].Round, &out.LaterRounds[i].TurnoutCounts, &out.LaterRounds[i].RoundStatus)
+	}
+	return err
 }
 
 func notFoundOr(err error, what string) error {

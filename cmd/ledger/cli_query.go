@@ -158,16 +158,28 @@ func electionTurnoutView(e projections.ElectionTurnout) view {
 	for _, s := range e.Stations {
 		addTurnout(&t, "station", s.StationID, s.Mobile, s.TurnoutCounts)
 	}
-	v := view{lines: []string{fmt.Sprintf("election %s in %s: %d of %d voted (%.1f%%), valid: %s",
-		e.ElectionID, e.Region, e.Voted, e.Registered, e.TurnoutPercent, cell(e.ValidityMet, true))}, tables: []table{t}}
+	v := view{lines: []string{fmt.Sprintf("election %s in %s: %d of %d voted (%.1f%%), round 1 %s",
+		e.ElectionID, e.Region, e.Voted, e.Registered, e.TurnoutPercent, roundStatusWords(e.RoundStatus))}, tables: []table{t}}
 	if len(e.LaterRounds) > 0 {
-		r := table{title: "later rounds", header: []string{"round", "registered", "voted", "turnout_percent", "validity_met"}}
+		r := table{title: "later rounds", header: []string{"round", "registered", "voted", "turnout_percent", "validity_met", "status", "reason"}}
 		for _, lr := range e.LaterRounds {
-			r.add(lr.Round, lr.Registered, lr.Voted, lr.TurnoutPercent, lr.ValidityMet)
+			r.add(lr.Round, lr.Registered, lr.Voted, lr.TurnoutPercent, lr.ValidityMet, lr.Status, lr.Reason)
 		}
 		v.tables = append(v.tables, r)
 	}
 	return v
+}
+
+// roundStatusWords says a round's declared status and, when invalid, why.
+func roundStatusWords(st projections.RoundStatus) string {
+	w := statusWords[st.Status]
+	if w == "" {
+		w = st.Status
+	}
+	if st.Reason != "" {
+		w += ": " + reasonWords[st.Reason]
+	}
+	return w
 }
 
 func seriesView(ps []projections.SeriesPoint) view {
