@@ -45,6 +45,10 @@ type Client struct {
 	Retries int
 	// MaxRetryWait caps the wait between retries. Default 5s.
 	MaxRetryWait time.Duration
+	// OnRetry, when set, is called before each retry of a command with
+	// the command ID, the attempt that failed (1 for the first), its error
+	// and the wait before the next. It must not block.
+	OnRetry func(id string, attempt int, err error, wait time.Duration)
 }
 
 // New returns a client of the server at baseURL with a bearer token.
@@ -97,6 +101,9 @@ func (c *Client) Command(ctx context.Context, commandType string, body []byte, o
 				return nil, err
 			}
 			return &out, nil
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(o.ID, attempt+1, err, wait)
 		}
 		select {
 		case <-ctx.Done():

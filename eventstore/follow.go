@@ -17,7 +17,8 @@ import (
 // memory, one replica), and whenever that consumer fails (its server was
 // lost, the stream's leader changed, a heartbeat went missing, a delivery
 // was skipped) it creates a fresh one from the next sequence at once,
-// retrying every followRetry while the cluster elects a leader. nats.go's
+// retrying every followRetry while the cluster elects a leader, and
+// reading the stream message by message meanwhile (readDirect). nats.go's
 // ordered consumer does the same, but backs off up to 10 s between
 // attempts of up to 10 s each, long after a new leader was elected: ingest
 // then stood still, and with it every acknowledgement of the node.
@@ -82,17 +83,70 @@ func (f *follower) run(ctx context.Context) {
 				continue
 			}
 		}
-		for ctx.Err() == nil {
-			err := f.consume(ctx)
-			if err == nil {
-				break
-			}
-			f.s.log.Warn("ingest: cannot create a consumer of the stream; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(followRetry):
-			}
+		f.replace(ctx)
+	}
+}
+
+// replace creates a new consumer, retrying every followRetry; until one
+// exists, ingest reads the stream directly (see readDirect).
+func (f *follower) replace(ctx context.Context) {
+	dctx, stopDirect := context.WithCancel(ctx)
+	direct := make(chan struct{})
+	go func() { defer close(direct); f.readDirect(dctx) }()
+	defer func() { stopDirect(); <-direct }()
+	for ctx.Err() == nil {
+		err := f.consume(ctx)
+		if err == nil {
+			return
 		}
+		f.s.log.Warn("ingest: cannot create a consumer of the stream; retrying, reading the stream directly meanwhile", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(followRetry):
+		}
+	}
+}
+
+// directPoll is how often readDirect asks for the next message once it
+// has read all there is.
+const directPoll = 20 * time.Millisecond
+
+// readDirect hands ingest the stream's messages one by one, each asked of
+// the stream's leader (a message get needs no consumer, so it works as
+// soon as the stream has a leader, while the cluster may still be placing
+// consumers), until ctx ends. Creating a consumer after a leader change
+// took 3 to 5 s at times; appends wait for ingest, so they waited too.
+func (f *follower) readDirect(ctx context.Context) {
+	for ctx.Err() == nil {
+		f.mu.Lock()
+		next := f.next
+		f.mu.Unlock()
+		actx, cancel := context.WithTimeout(ctx, natsAttempt)
+		m, err := f.s.stream.GetMsg(actx, next)
+		cancel()
+		if err != nil {
+			select { // nothing there yet, or no leader: ask again
+			case <-ctx.Done():
+			case <-time.After(directPoll):
+			}
+			continue
+		}
+		f.handDirect(ctx, m)
+	}
+}
+
+// handDirect hands ingest a message read directly, unless a consumer
+// handed it over meanwhile.
+func (f *follower) handDirect(ctx context.Context, m *jetstream.RawStreamMsg) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m.Sequence != f.next {
+		return
+	}
+	select {
+	case f.msgs <- f.s.decodeMsg(m.Header, m.Data, m.Sequence):
+		f.next = m.Sequence + 1
+	case <-ctx.Done():
 	}
 }
 
@@ -153,7 +207,7 @@ func (f *follower) deliver(ctx context.Context, gen int, delivered *uint64, m je
 	}
 	*delivered = meta.Sequence.Consumer
 	if meta.Sequence.Stream < f.next {
-		return // already handed over by an earlier consumer
+		return // already handed over by an earlier consumer or read directly
 	}
 	d := f.s.decode(m)
 	if *delivered%yieldEvery == 0 {

@@ -117,6 +117,9 @@ func (a *apiFlags) send(cmd *cobra.Command, ct string, body []byte) (*client.Com
 	if err != nil {
 		return nil, err
 	}
+	c.OnRetry = func(id string, attempt int, err error, wait time.Duration) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ledger: attempt %d of %s failed (%v); retrying with the same command ID %s in %v\n", attempt, ct, err, id, wait)
+	}
 	res, err := c.Command(cmd.Context(), ct, body, o)
 	if err != nil {
 		return nil, a.fail(cmd, err)
