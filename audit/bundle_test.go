@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,9 +17,10 @@ import (
 func exportTestBundle(t *testing.T) (*verifyLog, *Bundle, []byte) {
 	t.Helper()
 	l := newVerifyLog(t)
-	agg := testAggregate(1)
+	a, c := testAggregate(1), testAggregate(2)
 	b, err := Export(context.Background(), l.store, l.tree, ExportOptions{
-		Verifier: l.v, Filter: func(e eventstore.Envelope) bool { return e.Aggregate() == agg },
+		Verifier: l.v, HeadsSigner: l.signer, Selection: "elections e1 and e2",
+		Filter: func(e eventstore.Envelope) bool { return e.Aggregate() == a || e.Aggregate() == c },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +40,47 @@ func TestBundleRoundTrip(t *testing.T) {
 	r, err := VerifyBundle(data, PinKey(l.v.Key))
 	if err != nil || !r.Intact || r.Events != uint64(len(b.Events)) || r.TreeSize != 30 {
 		t.Fatalf("VerifyBundle: %+v, %v", r, err)
+	}
+	if got, want := strings.Join(r.Complete, ","), "election/e1,election/e2"; got != want || r.Selection != "elections e1 and e2" {
+		t.Fatalf("complete %q (%q), want %q", got, r.Selection, want)
+	}
+}
+
+// TestBundleIncomplete: an exported bundle with any event deleted, the
+// last one deleted, all deleted, one duplicated or two swapped does not
+// verify, and the problem names what is missing.
+func TestBundleIncomplete(t *testing.T) {
+	_, b, _ := exportTestBundle(t)
+	type variant struct {
+		name   string
+		mutate func(b *Bundle)
+	}
+	var tests []variant
+	for i := range b.Events {
+		tests = append(tests, variant{fmt.Sprintf("event %d deleted", i), func(b *Bundle) { b.Events = slices.Delete(b.Events, i, i+1) }})
+	}
+	tests = append(tests,
+		variant{"all deleted", func(b *Bundle) { b.Events = nil }},
+		variant{"one duplicated", func(b *Bundle) { b.Events = slices.Insert(b.Events, 2, b.Events[1]) }},
+		variant{"two swapped", func(b *Bundle) { b.Events[1], b.Events[2] = b.Events[2], b.Events[1] }},
+		variant{"heads dropped", func(b *Bundle) { b.Format, b.Heads = "ledger-audit-bundle/v1", "" }},
+	)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Bundle
+			data, _ := b.Marshal()
+			_ = json.Unmarshal(data, &c)
+			tc.mutate(&c)
+			data, _ = c.Marshal()
+			r, err := VerifyBundle(data)
+			if err != nil || r.Intact || len(r.Complete) != 0 {
+				t.Fatalf("got %+v, %v; want a bundle problem", r, err)
+			}
+			if w := r.FirstBad.What; !strings.Contains(w, "missing") && !strings.Contains(w, "again") &&
+				!strings.Contains(w, "out of order") && !strings.Contains(w, "not proven") {
+				t.Fatalf("first problem %q names nothing missing", w)
+			}
+		})
 	}
 }
 

@@ -80,6 +80,28 @@ func LoadOrCreateKey(dir, origin string) (note.Signer, *Verifier, error) {
 	return signer, v, nil
 }
 
+// LoadKey returns the checkpoint signing key kept in dir, checked against
+// its verifier key, and creates nothing: for read-only commands that sign
+// statements about the log (the heads of a bundle) but never the log.
+// ErrNoKey when dir holds no signing key.
+func LoadKey(dir string) (note.Signer, error) {
+	skey, err := os.ReadFile(filepath.Join(dir, SignerKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w in %s", ErrNoKey, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: checkpoint key: %w", err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+	if err != nil {
+		return nil, fmt.Errorf("audit: checkpoint key: %w", err)
+	}
+	return signer, nil
+}
+
+// ErrNoKey means a data directory holds no checkpoint signing key.
+var ErrNoKey = errors.New("audit: no checkpoint signing key")
+
 func createKey(dir, origin string) ([]byte, error) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+
+	"ledger/verifier"
 )
 
 func FuzzParseCheckpoint(f *testing.F) {
@@ -50,7 +52,16 @@ func FuzzVerifyBundle(f *testing.F) {
 	leaves := leafHashes(events)
 	root := naiveRoot(leaves)
 	n, _ := SignCheckpoint(signer, 5, root)
-	b := &Bundle{Format: BundleFormat, VerifierKey: vkey, Checkpoint: string(n)}
+	last := map[string]verifier.Head{}
+	for _, e := range events {
+		last[e.Aggregate().String()] = verifier.Head{Aggregate: e.Aggregate().String(), Version: e.Version, Position: e.Position, Hash: e.Hash}
+	}
+	heads, err := verifier.SignHeads(signer, verifier.Heads{Origin: "ledger", Size: 5, Root: root,
+		Heads: []verifier.Head{last["election/e0"], last["election/e1"]}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b := &Bundle{Format: BundleFormat, VerifierKey: vkey, Checkpoint: string(n), Heads: string(heads)}
 	for i := range events {
 		b.Events = append(b.Events, BundleEvent{
 			Position: events[i].Position, Canonical: events[i].AppendCanonical(nil), Hash: events[i].Hash.String(),
@@ -76,6 +87,9 @@ func FuzzVerifyBundle(f *testing.F) {
 			t.Fatalf("verified but does not parse: %v", err)
 		}
 		v, _ := NewVerifier(bb.VerifierKey)
+		if _, err := verifier.ParseHeads([]byte(bb.Heads), v); err != nil {
+			t.Fatalf("verified without valid heads: %v", err)
+		}
 		cp, err := ParseCheckpoint([]byte(bb.Checkpoint), v)
 		if err != nil {
 			t.Fatalf("verified with a bad checkpoint: %v", err)

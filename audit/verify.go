@@ -76,6 +76,12 @@ type Report struct {
 	// messages put back from Pebble's log. They are not problems (the
 	// copies agree again) but acts on the record an inspection must see.
 	Repairs []eventstore.Repair `json:"repairs,omitempty"`
+	// Complete lists, for a bundle, the aggregates whose every event from
+	// version 1 to their signed head at the checkpoint the bundle holds;
+	// empty for a bundle that cannot prove it (see Problems) and for Verify.
+	Complete []string `json:"complete,omitempty"`
+	// Selection is what a bundle's heads say it covers.
+	Selection string `json:"selection,omitempty"`
 }
 
 func (r *Report) add(p Problem) { r.Problems = append(r.Problems, p) }

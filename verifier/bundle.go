@@ -12,18 +12,27 @@ import (
 	"ledger/envelope"
 )
 
-// BundleFormat names version 1 of the bundle format.
-const BundleFormat = "ledger-audit-bundle/v1"
+// BundleFormat names version 2 of the bundle format, the one Export
+// writes: version 1 plus signed heads, which make it complete.
+const BundleFormat = "ledger-audit-bundle/v2"
 
-// Bundle is a self-contained proof that some events are in the log: each
-// event's canonical bytes (from which its hash is recomputed), an
-// inclusion proof per event against one signed checkpoint, and the public
-// key that signed it. VerifyBundle checks it with no server and no data
-// directory.
+// BundleFormatV1 names version 1: events with inclusion proofs and no
+// heads. It still parses, but cannot prove that no event is missing, so
+// VerifyBundle reports that as a problem.
+const BundleFormatV1 = "ledger-audit-bundle/v1"
+
+// Bundle is a self-contained proof that the events of a selection (an
+// election and its stations) are in the log, and that they are all of
+// them: each event's canonical bytes (from which its hash is
+// recomputed), an inclusion proof per event against one signed
+// checkpoint, the public key that signed it, and the signed heads of
+// the selection's aggregates at that checkpoint. VerifyBundle checks it
+// with no server and no data directory.
 type Bundle struct {
 	Format      string        `json:"format"`
-	VerifierKey string        `json:"verifier_key"` // note verifier key of the checkpoint's signer
-	Checkpoint  string        `json:"checkpoint"`   // signed note, C2SP tlog-checkpoint
+	VerifierKey string        `json:"verifier_key"`    // note verifier key of the checkpoint's signer
+	Checkpoint  string        `json:"checkpoint"`      // signed note, C2SP tlog-checkpoint
+	Heads       string        `json:"heads,omitempty"` // signed note, HeadsHeader (version 2)
 	Events      []BundleEvent `json:"events"`
 }
 
@@ -50,8 +59,13 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: data after the bundle", ErrBundle)
 	}
-	if b.Format != BundleFormat {
+	switch {
+	case b.Format != BundleFormat && b.Format != BundleFormatV1:
 		return nil, fmt.Errorf("%w: format %q", ErrBundle, b.Format)
+	case b.Format == BundleFormat && b.Heads == "":
+		return nil, fmt.Errorf("%w: a %s bundle without heads", ErrBundle, BundleFormat)
+	case b.Format == BundleFormatV1 && b.Heads != "":
+		return nil, fmt.Errorf("%w: heads in a %s bundle", ErrBundle, BundleFormatV1)
 	}
 	return &b, nil
 }
@@ -64,12 +78,20 @@ type BundleProblem struct {
 }
 
 // BundleResult is what VerifyBundle found: the verified checkpoint, how
-// many events the bundle holds, and those that do not verify (none when
-// the bundle is good), in bundle order.
+// many events the bundle holds, the heads that make it complete, and what
+// does not verify (none when the bundle is good): first each event's own
+// problems in bundle order, then those of completeness by aggregate. A
+// problem of completeness names the missing versions; its Position is the
+// event where the gap shows, or the signed head's position when the
+// bundle holds no event of the aggregate, or 0 when the bundle has no
+// heads at all.
 type BundleResult struct {
 	Checkpoint Checkpoint
 	Events     uint64
-	Problems   []BundleProblem
+	// Heads are the signed heads; their aggregates are proven complete
+	// when Problems is empty.
+	Heads    Heads
+	Problems []BundleProblem
 }
 
 // BundleOption adjusts VerifyBundle.
@@ -84,11 +106,15 @@ func PinKey(vkey string) BundleOption {
 }
 
 // VerifyBundle checks a bundle offline: the checkpoint's signature by the
-// bundled key (which must equal a pinned key, if given), and for each
-// event its canonical bytes against its hash and its inclusion proof
-// against the checkpoint's root. A bundle that does not parse, or whose
-// key or checkpoint does not verify, is an error; problems with events are
-// in the result, by position.
+// bundled key (which must equal a pinned key, if given), for each event
+// its canonical bytes against its hash and its inclusion proof against the
+// checkpoint's root, and completeness: the heads must be signed by the
+// same key for the same checkpoint, and for each head the bundle must hold
+// its aggregate's every version from 1 to the head, in order, each linked
+// to the one before by its previous hash, and no event of another
+// aggregate. A bundle that does not parse, or whose key, checkpoint or
+// heads signature does not verify, is an error; other problems are in the
+// result.
 func VerifyBundle(data []byte, opts ...BundleOption) (BundleResult, error) {
 	var o bundleOptions
 	for _, opt := range opts {
@@ -117,6 +143,14 @@ func VerifyBundle(data []byte, opts ...BundleOption) (BundleResult, error) {
 		}
 		last = b.Events[i].Position
 	}
+	if b.Heads == "" {
+		r.Problems = append(r.Problems, BundleProblem{What: "completeness not proven: the bundle has no signed heads (format v1); it shows only that each event it holds is in the log, not that none is missing"})
+		return r, nil
+	}
+	if r.Heads, err = ParseHeads([]byte(b.Heads), v); err != nil {
+		return BundleResult{}, err
+	}
+	r.Problems = append(r.Problems, checkComplete(r.Heads, cp, b, decodeEvents(b))...)
 	return r, nil
 }
 

@@ -294,6 +294,9 @@ func reportVerify(w io.Writer, asJSON bool, rep audit.Report, took time.Duration
 		for _, p := range rep.Problems {
 			fmt.Fprintln(w, "problem:", p.String())
 		}
+		if len(rep.Complete) > 0 {
+			fmt.Fprintf(w, "complete: %d aggregates (%s), every event from version 1 to the head at size %d\n", len(rep.Complete), rep.Selection, rep.TreeSize)
+		}
 	}
 	if !rep.Intact {
 		msg := "the log is not intact"
@@ -392,7 +395,7 @@ func auditExportCmd(g *globals) *cobra.Command {
 	var election, out string
 	cmd := &cobra.Command{
 		Use:   "export --election ID --out FILE",
-		Short: "Write a self-contained bundle of an election (events, checkpoint, proofs, public key)",
+		Short: "Write a self-contained, complete bundle of an election (events, checkpoint, proofs, signed heads, public key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := openReadOnly(cmd, g)
@@ -403,8 +406,13 @@ func auditExportCmd(g *globals) *cobra.Command {
 			if n.Verifier == nil {
 				return errNoVerifierKey
 			}
+			signer, err := audit.LoadKey(n.Config.DataDir)
+			if err != nil {
+				return err
+			}
 			b, err := audit.Export(cmd.Context(), n.Store, n.Tree, audit.ExportOptions{
 				Filter: electionFilter(election), Verifier: n.Verifier,
+				HeadsSigner: signer, Selection: "election " + election + " and its stations",
 			})
 			if err != nil {
 				return err

@@ -118,8 +118,12 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("export: exit %d\n%s", code, out)
 	}
 	key, _ := run(t, "audit", "key", "--data", dir)
-	if out, code := run(t, "audit", "verify-bundle", bundle, "--key", strings.TrimSpace(key)); code != 0 {
+	if out, code := run(t, "audit", "verify-bundle", bundle, "--key", strings.TrimSpace(key)); code != 0 || !strings.Contains(out, "complete: ") {
 		t.Fatalf("verify-bundle: exit %d\n%s", code, out)
+	}
+	cut := dropBundleEvent(t, bundle, 1)
+	if out, code := run(t, "audit", "verify-bundle", cut, "--key", strings.TrimSpace(key)); code != 1 || !strings.Contains(out, "version 2 missing") || strings.HasSuffix(strings.TrimSpace(out), "\nintact") {
+		t.Fatalf("verify-bundle of a bundle missing its second event: exit %d, want 1 naming version 2\n%s", code, out)
 	}
 	if out, code := run(t, "audit", "verify-bundle", bundle, "--key", "ledger+00000000+AYscVCBdcEMMZddNiIvoprCAX9CihEekvgQoyFipCqvu"); code == 0 {
 		t.Fatalf("a bundle verified against another ledger's key:\n%s", out)
@@ -134,6 +138,28 @@ func TestAuditCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "position 5") {
 		t.Fatalf("verify of a tampered log: exit %d, want 1 naming position 5\n%s", code, out)
 	}
+}
+
+// dropBundleEvent writes a copy of a bundle file without its i-th event.
+func dropBundleEvent(t *testing.T, path string, i int) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := audit.ParseBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Events = append(b.Events[:i], b.Events[i+1:]...)
+	if data, err = b.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "cut.json")
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // tamper flips one payload byte of the event at pos in the node's Pebble

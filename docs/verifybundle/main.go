@@ -1,10 +1,8 @@
 // Command verifybundle checks an audit bundle of the ledger (ledger audit
 // export) with no server and no data directory, using only package
-// verifier:
+// verifier: every event in the log, and none of the election's missing.
 //
 //	go run ./docs/verifybundle bundle.json [VERIFIER-KEY]
-//
-// With a verifier key, the bundle must be signed by it.
 package main
 
 import (
@@ -41,8 +39,9 @@ func run(args []string) error {
 		fmt.Printf("position %d %s: %s\n", p.Position, p.Aggregate, p.What)
 	}
 	if len(res.Problems) > 0 {
-		return fmt.Errorf("%d of %d events do not verify", len(res.Problems), res.Events)
+		return fmt.Errorf("%d problems in a bundle of %d events", len(res.Problems), res.Events)
 	}
-	fmt.Printf("%d events verified in the log of %s at size %d\n", res.Events, res.Checkpoint.Origin, res.Checkpoint.Size)
+	fmt.Printf("%d events of %d aggregates (%s), complete at size %d of %s\n", res.Events,
+		len(res.Heads.Heads), res.Heads.Selection, res.Checkpoint.Size, res.Checkpoint.Origin)
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // TestRun: the example accepts a good bundle, pinned to its key, and
-// refuses one with an altered event.
+// refuses one cut short or with an altered event.
 func TestRun(t *testing.T) {
 	b, vkey := verifiertest.Bundle(t, 5)
 	path := filepath.Join(t.TempDir(), "bundle.json")
@@ -25,6 +25,11 @@ func TestRun(t *testing.T) {
 	write()
 	if err := run([]string{path, vkey}); err != nil {
 		t.Fatalf("good bundle: %v", err)
+	}
+	b.Events = b.Events[:4]
+	write()
+	if err := run([]string{path}); err == nil {
+		t.Fatal("a bundle without its last event verified")
 	}
 	b.Events[2].Hash = b.Events[1].Hash
 	write()

@@ -16,9 +16,9 @@ import (
 	"ledger/verifier"
 )
 
-// Bundle returns a bundle of n events (one aggregate, versions 1 to n)
-// against a checkpoint of exactly those events, and the verifier key that
-// signed it.
+// Bundle returns a complete bundle of n events (n > 0; one aggregate,
+// versions 1 to n) against a checkpoint of exactly those events, with
+// its signed heads, and the verifier key that signed both.
 func Bundle(t testing.TB, n int) (*verifier.Bundle, string) {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "ledger-test")
@@ -47,7 +47,13 @@ func Bundle(t testing.TB, n int) (*verifier.Bundle, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &verifier.Bundle{Format: verifier.BundleFormat, VerifierKey: vkey, Checkpoint: string(signed)}
+	last := events[n-1]
+	heads, err := verifier.SignHeads(signer, verifier.Heads{Origin: signer.Name(), Size: tree.Size(), Root: tree.Hash(),
+		Selection: "test", Heads: []verifier.Head{{Aggregate: last.Aggregate().String(), Version: last.Version, Position: last.Position, Hash: last.Hash}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &verifier.Bundle{Format: verifier.BundleFormat, VerifierKey: vkey, Checkpoint: string(signed), Heads: string(heads)}
 	for i := range events {
 		p, err := tree.InclusionProof(uint64(i), tree.Size())
 		if err != nil {
