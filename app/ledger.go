@@ -70,6 +70,10 @@ type Config struct {
 	// (clock skew between a recorder's device and the server). Default 5
 	// minutes; negative allows any (for scenarios recorded with simulated dates).
 	MaxFuture time.Duration
+	// Node is the edge ledger this node is (domain.Env.Node): "" for a
+	// hub or a node without edges, which refuses commands on stations
+	// delegated to an edge; an edge records only its own stations.
+	Node string
 }
 
 // Ledger executes commands. Its methods are safe for concurrent use;
@@ -195,7 +199,7 @@ func (l *Ledger) try(ctx context.Context, cmd domain.Command, meta Meta) (*Pendi
 	if err != nil {
 		return nil, err
 	}
-	env := domain.Env{Now: meta.OccurredAt, Last: ent.last, Actor: meta.Actor, Related: map[domain.AggregateRef]domain.State{}}
+	env := domain.Env{Now: meta.OccurredAt, Last: ent.last, Actor: meta.Actor, Related: map[domain.AggregateRef]domain.State{}, Node: l.cfg.Node}
 	if env.Now.IsZero() {
 		env.Now = l.cfg.Now()
 	}

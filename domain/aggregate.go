@@ -89,6 +89,9 @@ type Env struct {
 	// Cited holds the recorded events a [Citer] command names, by event
 	// ID, looked up by the caller; a missing entry means not found.
 	Cited map[string]CitedEvent
+	// Node is the edge ledger deciding the command ("" on the hub or a
+	// node without edges): see [DelegateStation].
+	Node string
 }
 
 // CitedEvent is what Decide knows of a recorded event a command cites.
@@ -150,6 +153,9 @@ func Decide(st State, cmd Command, env Env) ([]Event, error) {
 		return nil, err
 	}
 	if err := checkOccurred(ref.Kind, env); err != nil {
+		return nil, err
+	}
+	if err := checkOwner(st, cmd, env); err != nil {
 		return nil, err
 	}
 	evs, err := decide(st, cmd, env)

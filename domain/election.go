@@ -164,6 +164,9 @@ type Election struct {
 	Supervisors      []string // members confirmed under art. 32 (supervision committees)
 	LastReviewYear   int
 	RatedIncompetent map[string]bool // member ID -> rated incompetent in the last review
+
+	EdgeIrregularities int                 // conflicts the hub found in what edges recorded
+	CheckedInAway      map[int]AwayCheckIn // roll number -> a check-in an edge recorded outside the voter's station
 }
 
 // Kind returns KindElection.

@@ -53,6 +53,11 @@ type Station struct {
 	Candidates map[string]bool // candidates of the current round
 	CheckedIn  map[int]int     // roll number -> last round the voter was issued a ballot
 	Tallies    map[int]*Tally  // by round
+
+	Edge           string // the edge ledger the station is delegated to; "" the hub
+	EdgeSeq        uint64 // the edge's last message recorded at the hub (EdgeRecorded)
+	EdgeNext       uint64 // the next position of the edge's log the hub expects
+	EdgeCheckpoint uint64 // the size of the edge's latest checkpoint kept at the hub
 }
 
 // Kind returns KindStation.

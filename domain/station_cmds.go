@@ -233,6 +233,9 @@ func (c CheckIn) check(s *Station, e *Election) error {
 	if r, ok := s.CheckedIn[c.RollNo]; ok && r >= s.Round {
 		return alreadyCheckedIn()
 	}
+	if a, ok := e.CheckedInAway[c.RollNo]; ok && a.Round >= s.Round {
+		return conflict("checked_in_elsewhere", "该选民本轮已在投票站 "+a.Station+" 领取选票(边缘节点记录)", "an edge recorded a ballot issued to the voter at station "+a.Station+" in this round")
+	}
 	return c.checkMode(s, e)
 }
 

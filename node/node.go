@@ -78,6 +78,13 @@ type Config struct {
 	// AllowFutureOccurredAt accepts occurred-at times in the future (a
 	// scenario recorded with simulated dates). Off by default.
 	AllowFutureOccurredAt bool
+	// Edge is the edge ledger this node is (app.Config.Node, see package
+	// edge): it records only the stations delegated to it. Empty: a hub
+	// or a node without edges.
+	Edge string
+	// ConfigureServer adjusts the embedded nats-server's options before
+	// it starts (a JetStream domain, leaf node links: package edge).
+	ConfigureServer func(*server.Options) error
 }
 
 // Node is one running ledger node.
@@ -121,6 +128,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		serverOpts, natsOpts = so, append(own, cfg.NATSOptions...)
 	}
+	if cfg.NATSURL == "" && cfg.ConfigureServer != nil {
+		if serverOpts == nil {
+			serverOpts = &server.Options{}
+		}
+		if err := cfg.ConfigureServer(serverOpts); err != nil {
+			return nil, err
+		}
+	}
 	s, err := eventstore.Open(ctx, eventstore.Config{
 		Dir: cfg.DataDir, NATSURL: cfg.NATSURL, NATSOptions: natsOpts, NATSListen: cfg.NATSListen,
 		ServerOptions: serverOpts, Replicas: cfg.Replicas, MemoryStorage: cfg.MemoryStorage, Compress: cfg.CompressStream, MaxStore: cfg.MaxStore, Logger: cfg.Logger,
@@ -134,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.AllowFutureOccurredAt {
 		maxFuture = -1
 	}
-	n.Ledger = app.New(s, app.Config{CacheSize: cfg.CacheSize, MaxFuture: maxFuture})
+	n.Ledger = app.New(s, app.Config{CacheSize: cfg.CacheSize, MaxFuture: maxFuture, Node: cfg.Edge})
 	if err := n.startCheckpoints(); err != nil {
 		s.Close()
 		return nil, err

@@ -179,6 +179,10 @@ func stationSpecs() []cmdSpec {
 					usage: `the check-ins as JSON: '[{"roll_no":17,"mode":"in_person","at":"2026-05-01T08:02:00+08:00"}]' (at most 500; "at" defaults to --occurred-at)`}),
 			example: `  ledger election check-ins --election E --station S --region 220102001001 \
     --items '[{"roll_no":17,"mode":"in_person"},{"roll_no":1,"mode":"proxy","proxy_holder_roll_no":4}]'`},
+		{use: "delegate-station", short: "Hand a station to an edge ledger at the polling station (hub only; see docs/edge.md)", ct: "delegate_station",
+			fields: withAddr(stationAddr, fieldSpec{flag: "edge", key: "edge", usage: "the edge's ID (its --edge-id, by default its station's ID)", req: true})},
+		{use: "reclaim-station", short: "Hand a delegated station back to the hub (hub only)", ct: "reclaim_station",
+			fields: withAddr(stationAddr, fieldSpec{flag: "edge", key: "edge", usage: "the edge the station is delegated to", req: true})},
 		{use: "close-polls", short: "Close the polls of a station", ct: "close_polls",
 			fields: withAddr(stationAddr, fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round (refused with wrong_round if it is not the station's)"})},
 		{use: "seal-box", short: "Seal a (mobile) ballot box", ct: "seal_box",

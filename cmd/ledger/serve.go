@@ -26,6 +26,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var witnesses []string
 	var quorum int
 	var lim server.Limits
+	var ef edgeFlags
 	public := true
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -52,11 +53,19 @@ At the first start it creates an admin token, prints it once and writes it to
 			if err := portFree(cfg.NATSURL, cfg.NATSListen); err != nil {
 				return err
 			}
+			if err := ef.configure(&cfg, cmd.OutOrStdout()); err != nil {
+				return err
+			}
 			n, err := node.Open(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
+			_, stopEdge, err := ef.start(ctx, n, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			defer stopEdge(context.Background())
 			srv, err := server.New(n, server.Options{Logger: g.logger(), MaxInFlightWrites: maxWrites, Fallback: web.Handler(),
 				MinFreeBytes: minFreeMiB << 20, Limits: lim, NoPublic: !public})
 			if err != nil {
@@ -89,6 +98,7 @@ At the first start it creates an admin token, prints it once and writes it to
 	cmd.Flags().BoolVar(&public, "public", true, "serve the token-free public view (/public and /api/v1/public/...: declared results, turnout, the latest checkpoint, receipts of public events), rate limited per client; --public=false turns it off")
 	cmd.Flags().IntVar(&maxWrites, "max-writes", 256, "commands in flight before the server answers 503 with Retry-After")
 	addLimitFlags(cmd, &lim)
+	ef.add(cmd)
 	return cmd
 }
 
