@@ -69,6 +69,8 @@ func NewState(ref AggregateRef) State {
 		return &Inspection{ID: ref.ID, Region: ref.Region}
 	case KindProfile:
 		return &Profile{ID: ref.ID, Region: ref.Region}
+	case KindRegions:
+		return &Regions{ID: ref.ID, Region: ref.Region}
 	}
 	return nil
 }
@@ -123,6 +125,9 @@ type (
 	profileCommand interface {
 		decideProfile(*Profile, Env) ([]Event, error)
 	}
+	regionsCommand interface {
+		decideRegions(*Regions, Env) ([]Event, error)
+	}
 )
 
 // Each aggregate kind's events implement one of these.
@@ -132,6 +137,7 @@ type (
 	consultationEvent interface{ applyConsultation(*Consultation) }
 	inspectionEvent   interface{ applyInspection(*Inspection) }
 	profileEvent      interface{ applyProfile(*Profile) }
+	regionsEvent      interface{ applyRegions(*Regions) }
 )
 
 // Decide returns the events that cmd produces on st, or an *Error. It is
@@ -210,6 +216,10 @@ func decide(st State, cmd Command, env Env) ([]Event, error) {
 		if c, ok := cmd.(profileCommand); ok {
 			return c.decideProfile(s, env)
 		}
+	case *Regions:
+		if c, ok := cmd.(regionsCommand); ok {
+			return c.decideRegions(s, env)
+		}
 	}
 	return nil, invalid("wrong_aggregate", "命令与对象类型不符", "the command does not address this kind of aggregate")
 }
@@ -241,6 +251,10 @@ func Evolve(st State, ev Event) State {
 		if e, ok := ev.(profileEvent); ok && s.Registered != isCreation(ev) {
 			e.applyProfile(s)
 		}
+	case *Regions:
+		if e, ok := ev.(regionsEvent); ok {
+			e.applyRegions(s)
+		}
 	}
 	return st
 }
@@ -262,7 +276,7 @@ func validateRef(ref AggregateRef) error {
 	if lvl == LevelInvalid {
 		return invalid("invalid_region", "行政区划代码须为2、4、6、9或12位数字", "a region code has 2, 4, 6, 9 or 12 digits")
 	}
-	if ref.Kind == KindProfile {
+	if ref.Kind == KindProfile || ref.Kind == KindRegions {
 		if lvl != LevelProvince {
 			return invalid("region_not_province", "规则配置须使用2位省级代码", "a rules profile is addressed by a 2-digit province code")
 		}

@@ -22,7 +22,7 @@ var allEvents = []Event{
 	MeetingRescheduled{}, PublicationPosted{}, OutcomeReviewed{}, FraudFindingFlagged{}, FraudFindingCleared{},
 	InspectionOpened{}, EvidenceAttached{}, FindingRecorded{}, RectificationOrdered{}, RectificationReported{},
 	RectificationReviewed{}, MemberDisqualified{}, InspectionClosed{},
-	ProfileRegistered{},
+	ProfileRegistered{}, RegionsRecorded{},
 }
 
 // allCommands holds one zero value of every command type.
@@ -39,7 +39,7 @@ var allCommands = []Command{
 	RescheduleMeeting{}, PostPublication{}, ReviewOutcome{}, FlagFraudFinding{}, ClearFraudFinding{},
 	OpenInspection{}, AttachEvidence{}, RecordFinding{}, OrderRectification{}, ReportRectification{},
 	ReviewRectification{}, DisqualifyMember{}, CloseInspection{},
-	RegisterProfile{},
+	RegisterProfile{}, RecordRegions{},
 }
 
 var (

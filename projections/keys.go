@@ -29,6 +29,8 @@ import (
 //	pcs/r/<region>\x00<consultation>   -> (empty) consultations by region
 //	psv/i/<inspection>                 -> JSON of the inspection's domain state
 //	psv/r/<region>\x00<inspection>     -> (empty) inspections by region
+//	prg/n/<code>                       -> JSON storedRegion (name, parent, committee kind)
+//	prg/c/<parent>/<code>              -> (empty) a region's children (a province under "")
 //
 // Rounds are 4 bytes big-endian. No key or value holds a roll number.
 
@@ -38,6 +40,7 @@ const (
 	shortRecon   = "rc"
 	shortConsult = "cs"
 	shortSuperv  = "sv"
+	shortRegions = "rg"
 )
 
 // key builds a key in buf from parts: 'p', the short name, '/', then each

@@ -20,6 +20,7 @@ const (
 	Recon         = "recon"
 	Consultations = "consult"
 	Supervision   = "superv"
+	Regions       = "regions"
 )
 
 // projection folds events into one read model. apply reads and writes
@@ -32,7 +33,7 @@ type projection interface {
 }
 
 func allProjections() []projection {
-	return []projection{turnoutProj{}, resultsProj{}, reconProj{}, consultProj{}, supervProj{}}
+	return []projection{turnoutProj{}, resultsProj{}, reconProj{}, consultProj{}, supervProj{}, regionsProj{}}
 }
 
 // Options configure a [Set]. The zero value means defaults.

@@ -92,7 +92,7 @@ func commandAllowed(kind domain.AggregateKind) []string {
 		return electionWr
 	case domain.KindConsultation:
 		return []string{"admin", "secretary_in"}
-	case domain.KindProfile:
+	case domain.KindProfile, domain.KindRegions:
 		return []string{"admin"}
 	}
 	return []string{"admin", "inspector"}
@@ -112,6 +112,7 @@ func routeCases(f fixture) []routeCase {
 	}
 	el := f.el
 	get("/api/v1/turnout/regions/2201", everyone)
+	get("/api/v1/regions/2201", everyone)
 	get("/api/v1/turnout/regions/2201/children", everyone)
 	get("/api/v1/turnout/regions/2201/series", everyone)
 	get("/api/v1/turnout/elections/"+el.ID, everyone)
@@ -121,7 +122,7 @@ func routeCases(f fixture) []routeCase {
 	get("/api/v1/resolutions/regions/2201", everyone)
 	get("/api/v1/reconciliation/elections/"+el.ID, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
 	get("/api/v1/desk/elections/"+el.ID+"/stations/"+el.Station, append([]string{"supervisor_in", "supervisor_election"}, auditors...))
-	for _, p := range []string{"/api/v1/public/turnout/regions/2201", "/api/v1/public/turnout/regions/2201/children",
+	for _, p := range []string{"/api/v1/public/regions/2201", "/api/v1/public/turnout/regions/2201", "/api/v1/public/turnout/regions/2201/children",
 		"/api/v1/public/turnout/elections/" + el.ID, "/api/v1/public/results/elections/" + el.ID,
 		"/api/v1/public/checkpoint", "/api/v1/public/receipts/" + f.eventID} {
 		rc = append(rc, routeCase{method: "GET", path: p, public: true})

@@ -30,6 +30,7 @@ var publicEventTypes = map[string]bool{
 	"election.round_declared": true, "election.result_announced": true, "election.result_certified": true,
 	"election.voided": true, "election.by_election_called": true, "election.member_removed": true,
 	"election.recall_voted": true, "station.established": true, "station.count_closed": true,
+	"regions.recorded": true,
 }
 
 // PublicResults is an election's result as the public sees it: declared
@@ -66,6 +67,10 @@ func (s *Server) registerPublic() {
 	huma.Register(s.api, pub("public-turnout-region-children", "/api/v1/public/turnout/regions/{region}/children", "Turnout of a region's subdivisions, without a token"),
 		func(ctx context.Context, in *regionIn) (*body[[]projections.RegionTurnout], error) {
 			return answer(projections.TurnoutOfChildren(ctx, db, in.Region))
+		})
+	huma.Register(s.api, pub("public-region", "/api/v1/public/regions/{region}", "A region's recorded name, the names above it and its subdivisions, without a token"),
+		func(ctx context.Context, in *regionIn) (*body[projections.RegionView], error) {
+			return answer(projections.RegionOf(ctx, db, in.Region))
 		})
 	huma.Register(s.api, pub("public-turnout-election", "/api/v1/public/turnout/elections/{election_id}", "Turnout of an election and its stations, without a token"),
 		func(ctx context.Context, in *electionIn) (*body[projections.ElectionTurnout], error) {

@@ -82,6 +82,16 @@ func (s *Server) registerQueries() {
 	s.registerConsultations()
 	s.registerAuditTrail()
 	s.registerDesk()
+	s.registerRegions()
+}
+
+// registerRegions adds the region register: names are public reference data.
+func (s *Server) registerRegions() {
+	db := s.n.Store.DB()
+	get(s, "region", "/api/v1/regions/{region}", "A region's recorded name, the names above it and its subdivisions", "regions", readPublished,
+		func(ctx context.Context, in *regionIn) (*body[projections.RegionView], error) {
+			return answer(projections.RegionOf(ctx, db, in.Region))
+		})
 }
 
 func (s *Server) registerTurnout() {

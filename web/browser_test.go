@@ -21,7 +21,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"ledger/domain"
 	"ledger/node"
+	"ledger/regions"
 	"ledger/scenario"
 	"ledger/server"
 )
@@ -46,7 +48,20 @@ func startSite(t *testing.T, ctx context.Context) *testSite {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d elections, %d events in %v", sum.Elections, sum.Events, time.Since(start).Round(time.Millisecond))
-	return serveNode(t, n, nil)
+	s := serveNode(t, n, nil)
+	s.recordRegister(t)
+	return s
+}
+
+// recordRegister records the shipped register of Jilin through the API,
+// as "ledger regions import regions/jilin.csv" does.
+func (s *testSite) recordRegister(t *testing.T) {
+	t.Helper()
+	es := regions.Jilin()
+	for from := 0; from < len(es); from += domain.MaxRegionBatch {
+		postCommand(t, s, "record_regions", domain.RecordRegions{RegisterID: regions.RegisterID("22"), Region: "22",
+			Source: regions.JilinSource, Entries: es[from:min(from+domain.MaxRegionBatch, len(es))]})
+	}
 }
 
 // openNode opens a node on embedded defaults in a temp dir.
@@ -289,6 +304,26 @@ func checkRegion(t *testing.T, ctx context.Context, s *testSite, region string) 
 	return kids[0].Region // at the township level, codes 200+ are villages
 }
 
+// checkNames compares the names of region's subdivisions on screen with
+// the region register's.
+func checkNames(t *testing.T, ctx context.Context, s *testSite, region string) {
+	t.Helper()
+	var v struct {
+		Children []struct{ Code, Name string }
+	}
+	s.call(t, "GET", "/api/v1/regions/"+region, s.admin, "", 200, &v)
+	names := map[string]string{}
+	for _, c := range v.Children {
+		names[c.Code] = c.Name
+	}
+	rows := eval[[]screenRow](t, ctx, "children of "+region, rowsJS)
+	for _, r := range rows {
+		if r.Cells[0] != names[r.Region] || r.Cells[0] == "" {
+			t.Errorf("%s is shown as %q, the register names it %q", r.Region, r.Cells[0], names[r.Region])
+		}
+	}
+}
+
 // TestDashboard drives the dashboard in headless Chromium against a real
 // node with a small recorded province.
 func TestDashboard(t *testing.T) {
@@ -323,6 +358,10 @@ func TestDashboard(t *testing.T) {
 	for len(region) < 12 {
 		next := checkRegion(t, b, s, region)
 		if region == province {
+			if h := text(t, b, "#main h1"); !strings.HasPrefix(h, "吉林省") {
+				t.Errorf("the province's heading is %q, want the register's name 吉林省", h)
+			}
+			checkNames(t, b, s, province)
 			run(t, b, "live turnout", waitJS(`!!document.getElementById('live').dataset.id`))
 			sh.shot(b, "turnout-province")
 		}
@@ -388,6 +427,13 @@ func TestDashboard(t *testing.T) {
 	sh.shot(b, "consultations")
 	run(t, b, "supervision", chromedp.Navigate(s.url+"/supervision/"+province), ready("/supervision/"+province, "supervision"))
 	sh.shot(b, "supervision")
+
+	// A code that the register does not hold and nothing was recorded under.
+	run(t, b, "unknown region", chromedp.Navigate(s.url+"/turnout/99"), ready("/turnout/99", "turnout"),
+		chromedp.WaitVisible(css(`[data-testid="unknown-region"]`)))
+	if h := text(t, b, "#main h1"); h != "未知地区" {
+		t.Errorf("/turnout/99 is headed %q, want 未知地区", h)
+	}
 
 	measureTurnout(t, b, s.url, "/turnout/"+province)
 

@@ -21,7 +21,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -29,8 +28,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"ledger/scenario"
 )
 
 //go:embed assets
@@ -116,9 +113,6 @@ func load() *site {
 			all.Write([]byte(n))
 			all.Write(b)
 		}
-		regions := regionNames()
-		s.files["regions.json"] = newFile("regions.json", regions)
-		all.Write(regions)
 		s.version = "v" + hex.EncodeToString(all.Sum(nil)[:6])
 		idx, ok := s.files["index.html"]
 		if !ok {
@@ -132,23 +126,6 @@ func load() *site {
 		built = s
 	})
 	return built
-}
-
-// regionNames returns the names of the regions the ledger knows by code
-// (prefecture and county level, GB/T 2260) as a JSON object code -> name.
-func regionNames() []byte {
-	names := map[string]string{scenario.ProvinceCode: "吉林省"}
-	for _, c := range scenario.Cities() {
-		names[string(c.Code)] = c.Name
-		for _, k := range c.Counties {
-			names[string(k.Code)] = k.Name
-		}
-	}
-	b, err := json.Marshal(names)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // Handler returns the dashboard's handler. It serves:

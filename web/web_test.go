@@ -1,9 +1,12 @@
 package web
 
 import (
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,7 +39,7 @@ func TestHandlerRoutes(t *testing.T) {
 		{"unversioned css", "GET", "/assets/app.css", 200, "text/css; charset=utf-8", "no-cache", "@media print"},
 		{"vendored echarts", "GET", "/assets/" + v + "/vendor/echarts.min.js", 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", "Apache"},
 		{"its license", "GET", "/assets/vendor/echarts.LICENSE.txt", 200, "text/plain; charset=utf-8", "no-cache", "Apache License"},
-		{"region names", "GET", "/assets/" + v + "/regions.json", 200, "application/json", "public, max-age=31536000, immutable", `"2201":"长春市"`},
+		{"region names come from the API, not the binary", "GET", "/assets/" + v + "/regions.json", 404, "", "no-cache", ""},
 		{"missing asset is 404", "GET", "/assets/nope.js", 404, "", "no-cache", ""},
 		{"old version is 404", "GET", "/assets/v000000000000/nope.js", 404, "", "no-cache", ""},
 		{"api is not here", "GET", "/api/v1/nothing", 404, "application/problem+json", "", "not_found"},
@@ -112,6 +115,30 @@ func TestMount(t *testing.T) {
 	} {
 		if got := do(t, h, "GET", path, nil).Header().Get("X-From"); got != want {
 			t.Errorf("%s went to %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestNoScenarioImport: the dashboard knows regions from the ledger's
+// region register, never from the generated test data.
+func TestNoScenarioImport(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range af.Imports {
+			if strings.Trim(im.Path.Value, `"`) == "ledger/scenario" {
+				t.Errorf("%s imports ledger/scenario", f)
+			}
 		}
 	}
 }

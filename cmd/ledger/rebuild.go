@@ -16,7 +16,7 @@ import (
 	"ledger/projections"
 )
 
-var readModels = []string{projections.Turnout, projections.Results, projections.Recon, projections.Consultations, projections.Supervision}
+var readModels = []string{projections.Turnout, projections.Results, projections.Recon, projections.Consultations, projections.Supervision, projections.Regions}
 
 func newRebuildCmd(g *globals) *cobra.Command {
 	var name string

@@ -40,6 +40,7 @@ func subcommands() []func(*globals) *cobra.Command {
 		newServeCmd,
 		newDemoCmd,
 		newElectionCmd,
+		newRegionsCmd,
 		newConsultationCmd,
 		newSupervisionCmd,
 		newRawCmd,

@@ -4,7 +4,7 @@
 import { applyStatic, lang, setLang, t } from './i18n.js';
 import { headers, setToken, token } from './api.js';
 import { el, errorBox, fill } from './dom.js';
-import { loadNames, defaultRegion } from './regions.js';
+import { defaultRegion } from './regions.js';
 
 const main = document.getElementById('main');
 
@@ -133,7 +133,6 @@ document.getElementById('lang').addEventListener('click', () => {
 
 async function start() {
   setLang(lang());
-  await loadNames();
   if (token()) {
     try { caps = JSON.parse(sessionStorage.getItem(CAPS_KEY) || 'null'); } catch { caps = null; }
     if (!caps) { caps = await discover().catch(() => null); if (!caps) setToken(''); }

@@ -5,7 +5,7 @@
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { badge, el, fill, errorBox, num, pct, table, when } from '../dom.js';
-import { defaultRegion, isRegion, regionName } from '../regions.js';
+import { defaultRegion, isRegion, loadRegions, regionName } from '../regions.js';
 import { regionForm } from './supervision.js';
 
 export async function render(main, [code], ctx) {
@@ -22,6 +22,7 @@ export async function render(main, [code], ctx) {
   }
   const comms = report.communities || [];
   const list = report.consultations || [];
+  await loadRegions([region, ...comms.map((c) => c.region), ...list.map((c) => c.region)]);
   const overdue = list.reduce((a, c) => a + (c.overdue_tasks || []).length, 0);
   fill(main,
     el('h1', {}, t('consult.title'), ' ', el('small', { class: 'muted' }, regionName(region))),

@@ -8,7 +8,7 @@
 import { lang, t } from '../i18n.js';
 import { get } from '../api.js';
 import { badge, card, el, fill, errorBox, num, pct, table } from '../dom.js';
-import { regionName } from '../regions.js';
+import { loadRegion, regionName } from '../regions.js';
 
 // render shows the election; under /public it reads the token-free API
 // (declared results only) and shows no reconciliation.
@@ -18,6 +18,7 @@ export async function render(main, [id], ctx) {
     get(base + '/turnout/elections/' + id),
     get(base + '/results/elections/' + id),
   ]);
+  await loadRegion(results.region || turnout.region);
   const recon = el('section', { id: 'recon' }, el('h2', {}, t('election.recon')));
   const rounds = labelled(results.rounds || []);
   main.className = 'print-announcement';

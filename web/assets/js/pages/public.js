@@ -6,13 +6,14 @@
 import { t } from '../i18n.js';
 import { get, text } from '../api.js';
 import { card, el, fill, errorBox, num, pct, table } from '../dom.js';
-import { regionName, defaultRegion } from '../regions.js';
+import { regionName, defaultRegion, loadRegion } from '../regions.js';
 import { parseCheckpoint, verifyInclusion } from './audit.js';
 
 export async function render(main, [region = defaultRegion()], ctx) {
   const [sum, kids] = await Promise.all([
     get('/api/v1/public/turnout/regions/' + region, { signal: ctx.signal }),
     get('/api/v1/public/turnout/regions/' + region + '/children', { signal: ctx.signal }).catch(() => []),
+    loadRegion(region),
   ]);
   const eid = el('input', { id: 'public-election', placeholder: t('turnout.electionId'), size: 30 });
   const rid = el('input', { id: 'public-event', placeholder: t('audit.eventId'), size: 30 });

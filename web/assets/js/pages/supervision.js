@@ -4,13 +4,14 @@
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { card, el, fill, num, table } from '../dom.js';
-import { defaultRegion, isRegion, regionName } from '../regions.js';
+import { defaultRegion, isRegion, loadRegions, regionName } from '../regions.js';
 
 export async function render(main, [code], ctx) {
   const region = code || defaultRegion();
   if (!isRegion(region)) throw new Error(region);
   const r = await get('/api/v1/supervision/regions/' + region, { signal: ctx.signal });
   const list = r.inspections || [];
+  await loadRegions([region, ...list.map((i) => i.region)]);
   fill(main,
     el('h1', {}, t('sup.title'), ' ', el('small', { class: 'muted' }, regionName(region))),
     regionForm('/supervision/', region, ctx),

@@ -6,18 +6,25 @@
 import { t } from '../i18n.js';
 import { get, stream } from '../api.js';
 import { badge, card, el, fill, errorBox, num, pct, table } from '../dom.js';
-import { ancestors, defaultRegion, isRegion, levelName, levelOf, regionName } from '../regions.js';
+import { ancestors, defaultRegion, isRegion, known, levelName, levelOf, loadRegion, regionName } from '../regions.js';
 
 export async function render(main, [code], ctx) {
   const region = code || defaultRegion();
   if (!isRegion(region)) throw new Error(region);
   const level = levelOf(region);
   const base = '/api/v1/turnout/regions/' + region;
-  const [sum, children, series] = await Promise.all([
+  const [sum, children, series, view] = await Promise.all([
     get(base),
     level < 5 ? get(base + '/children') : Promise.resolve(null),
     get(base + '/series').catch(() => []),
+    loadRegion(region),
   ]);
+  if (view && !view.known && !sum.registered && !(children && children.length)) {
+    fill(main, breadcrumb(region), el('h1', {}, t('region.unknown')),
+      el('p', { class: 'error', role: 'alert', data: { testid: 'unknown-region' } }, t('region.unknownText', region)));
+    main.dataset.ready = 'turnout';
+    return;
+  }
   const charts = [];
   ctx.signal.addEventListener('abort', () => charts.forEach((c) => c.dispose()));
   const cards = el('div', { class: 'cards', id: 'summary' });
@@ -26,7 +33,7 @@ export async function render(main, [code], ctx) {
   const liveBox = el('div', { class: 'chart', id: 'series-chart' });
   fill(main,
     breadcrumb(region),
-    el('h1', {}, regionName(region), ' ', el('small', { class: 'muted' }, levelName(region) + ' · ' + region)),
+    el('h1', {}, regionName(region), ' ', el('small', { class: 'muted' }, (known(region) ? levelName(region) + ' · ' : '') + region)),
     cards,
     level < 5 ? childrenSection(children, charts) : electionsSection(region, ctx),
     el('section', {}, el('h2', {}, t('turnout.live')), liveState, liveBox),
