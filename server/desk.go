@@ -32,6 +32,7 @@ type DeskStation struct {
 	Committee        domain.CommitteeKind `json:"committee"`
 	Mobile           bool                 `json:"mobile"`
 	Place            string               `json:"place"`
+	Scrutineers      []string             `json:"scrutineers"` // as the station was established, for the signature lines of its report
 	Phase            domain.StationPhase  `json:"phase"`
 	Round            int                  `json:"round"`      // the station's round (0 before its polls first open)
 	RoundOpen        int                  `json:"round_open"` // the election's current round
@@ -88,7 +89,7 @@ func (s *Server) deskStation(ctx context.Context, region domain.Region, eid, sid
 		return DeskStation{}, newProblem(classNotFound, "station_not_found", "该选举没有此投票站", "the election has no such station")
 	}
 	d := DeskStation{ElectionID: eid, StationID: sid, Region: string(region), Committee: e.Committee, Mobile: st.Mobile,
-		Place: st.Place, Phase: st.Phase, Round: st.Round, RoundOpen: e.Round, Seats: e.RoundSeats,
+		Place: st.Place, Scrutineers: st.Scrutineers, Phase: st.Phase, Round: st.Round, RoundOpen: e.Round, Seats: e.RoundSeats,
 		ProxiesPublished: e.ProxiesPublished, Elsewhere: map[string][]int{}, Voters: []int{}, CheckedIn: []int{}, Proxies: []DeskProxy{}}
 	for _, id := range e.RoundCandidates {
 		c := DeskCandidate{ID: id}

@@ -53,6 +53,7 @@ const routes = [
   [/^\/public(?:\/(\d+))?$/, () => import('./pages/public.js')],
   [/^\/public\/elections\/([0-9A-Za-z]+)$/, () => import('./pages/election.js'), { public: true }],
   [/^\/desk\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})$/, () => import('./pages/desk.js')],
+  [/^\/report\/([0-9A-Za-z]{26})(?:\/([0-9A-Za-z]{26}))?$/, () => import('./pages/report.js')],
   [/^\/count\/([0-9A-Za-z]{26})\/([0-9A-Za-z]{26})(?:\/(public))?$/, () => import('./pages/count.js')],
 ];
 
