@@ -67,6 +67,7 @@ type VoterEntry struct {
 	RollNo    int    `json:"roll_no"`
 	StationID string `json:"station_id"`
 	Household string `json:"household,omitempty"`
+	Group     string `json:"group,omitempty"` // the residents' group (居民小组) a group representative stands for
 }
 
 // Objection is an objection to the published roll (选民名单异议).
@@ -76,6 +77,7 @@ type Objection struct {
 	RollNo    int
 	StationID string
 	Household string
+	Group     string
 	FiledOn   Date
 	Decided   bool
 	Upheld    bool
@@ -125,6 +127,7 @@ type Election struct {
 	Day               Date
 	ElectionCommittee []string
 	Profile           string    // the rules profile named at the call
+	Method            string    // how the committee is elected: MethodDirect, or a residents' committee's MethodHousehold or MethodGroupDelegates
 	CalledAt          time.Time // when the election was called (the calendar's start)
 	Rules             Rules
 
@@ -133,6 +136,8 @@ type Election struct {
 	stationNo       map[string]int32  // station ID -> index in Stations
 	RollStations    map[string]int    // station ID -> voters on the roll there
 	CountWith       map[string]string // station ID -> the station it is counted with (合并计票); nil until the first
+	Represented     map[string]int    // household or residents' group -> its representatives on the roll (not under MethodDirect)
+	representing    map[int]string    // roll number -> the household or group it represents
 	RollPublished   bool
 	RollPublishedOn Date
 	Objections      map[string]*Objection
@@ -199,6 +204,7 @@ type ElectionCalled struct {
 	Day               Date          `json:"election_day"`
 	ElectionCommittee []string      `json:"election_committee"`
 	Profile           string        `json:"profile,omitempty"`
+	Method            string        `json:"method,omitempty"` // residents' committees: direct, household or group_representatives
 	Rules             Rules         `json:"rules"`
 	At                time.Time     `json:"at"`
 }
@@ -209,7 +215,7 @@ func (ElectionCalled) EventType() string { return "election.called" }
 func (ev ElectionCalled) applyElection(e *Election) {
 	e.Created = true
 	e.Committee, e.Seats, e.Day, e.Rules, e.Profile = ev.Committee, ev.Seats, ev.Day, ev.Rules, ev.Profile
-	e.ElectionCommittee, e.CalledAt = ev.ElectionCommittee, ev.At
+	e.ElectionCommittee, e.CalledAt, e.Method = ev.ElectionCommittee, ev.At, ev.Method
 	e.Roll = map[int]RollEntry{}
 	e.stationNo = map[string]int32{}
 	e.RollStations = map[string]int{}
@@ -245,6 +251,7 @@ func (e *Election) addVoter(v VoterEntry) {
 	}
 	e.Roll[v.RollNo] = RollEntry{Station: n}
 	e.RollStations[v.StationID]++
+	e.represent(v.RollNo, e.electorKey(v), 1)
 }
 
 // StationOf returns the ID of the station a voter on the roll votes at.
@@ -256,6 +263,7 @@ func (e *Election) removeVoter(n int) {
 		return
 	}
 	delete(e.Roll, n)
+	e.represent(n, e.representing[n], -1)
 	if id := e.StationOf(entry); e.RollStations[id] == 1 {
 		delete(e.RollStations, id)
 	} else {
@@ -298,6 +306,7 @@ type RollObjectionFiled struct {
 	RollNo      int    `json:"roll_no"`
 	StationID   string `json:"station_id,omitempty"`
 	Household   string `json:"household,omitempty"`
+	Group       string `json:"group,omitempty"`
 	On          Date   `json:"on"`
 }
 
@@ -306,7 +315,7 @@ func (RollObjectionFiled) EventType() string { return "election.roll_objection_f
 
 func (ev RollObjectionFiled) applyElection(e *Election) {
 	e.Objections[ev.ObjectionID] = &Objection{ID: ev.ObjectionID, Claim: ev.Claim, RollNo: ev.RollNo,
-		StationID: ev.StationID, Household: ev.Household, FiledOn: ev.On}
+		StationID: ev.StationID, Household: ev.Household, Group: ev.Group, FiledOn: ev.On}
 }
 
 // RollObjectionDecided records the decision on an objection; an upheld
@@ -329,7 +338,7 @@ func (ev RollObjectionDecided) applyElection(e *Election) {
 	switch {
 	case !ev.Upheld:
 	case o.Claim == ClaimAdd:
-		e.addVoter(VoterEntry{RollNo: o.RollNo, StationID: o.StationID, Household: o.Household})
+		e.addVoter(o.entry())
 	case o.Claim == ClaimRemove:
 		e.removeVoter(o.RollNo)
 	}

@@ -54,6 +54,7 @@ type CallElection struct {
 	ElectionDay       Date          `json:"election_day"`
 	ElectionCommittee []string      `json:"election_committee"`
 	Profile           string        `json:"profile,omitempty"`
+	Method            string        `json:"method,omitempty"`
 	Rules             *Rules        `json:"rules,omitempty"`
 }
 
@@ -83,6 +84,10 @@ func (c CallElection) decideElection(e *Election, env Env) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	method, err := methodFor(c.Committee, c.Method)
+	if err != nil {
+		return nil, err
+	}
 	if !rules.seatsOK(c.Seats) {
 		return nil, ruleErr("seats_out_of_range", sizeRule(c.Committee), "委员会职数不符合法定范围", "the number of seats is outside the committee size of the law")
 	}
@@ -97,7 +102,7 @@ func (c CallElection) decideElection(e *Election, env Env) ([]Event, error) {
 		return nil, err
 	}
 	return one(ElectionCalled{Committee: c.Committee, Seats: c.Seats, Day: c.ElectionDay,
-		ElectionCommittee: c.ElectionCommittee, Profile: profile, Rules: rules, At: env.Now})
+		ElectionCommittee: c.ElectionCommittee, Profile: profile, Method: methodTag(c.Committee, method), Rules: rules, At: env.Now})
 }
 
 func nonEmptyNames(names []string) bool {
@@ -130,9 +135,16 @@ func (c RegisterVoters) decideElection(e *Election, env Env) ([]Event, error) {
 		return nil, invalid("invalid_batch", "每批登记1至5000名选民", "a batch registers 1 to 5000 voters")
 	}
 	seen := make(map[int]struct{}, len(c.Voters))
+	pending := map[string]int{}
 	for _, v := range c.Voters {
 		if err := validVoter(v); err != nil {
 			return nil, err
+		}
+		if err := e.admits(v, pending); err != nil {
+			return nil, err
+		}
+		if k := e.electorKey(v); k != "" {
+			pending[k]++
 		}
 		_, onRoll := e.Roll[v.RollNo]
 		if _, dup := seen[v.RollNo]; dup || onRoll {
@@ -152,6 +164,9 @@ func validVoter(v VoterEntry) error {
 	}
 	if v.Household != "" && !validID(v.Household) {
 		return invalid("invalid_household", "户编码格式不正确", "a household code has 1-64 letters, digits, '-', '_' or '.'")
+	}
+	if v.Group != "" && !validID(v.Group) {
+		return invalid("invalid_group", "居民小组编码格式不正确", "a residents' group code has 1-64 letters, digits, '-', '_' or '.'")
 	}
 	return nil
 }
@@ -179,6 +194,9 @@ func (c PublishRoll) decideElection(e *Election, env Env) ([]Event, error) {
 	if err := e.checkUnits(); err != nil {
 		return nil, err
 	}
+	if err := e.checkGroups(); err != nil {
+		return nil, err
+	}
 	return one(RollPublished{On: today, Voters: len(e.Roll)})
 }
 
@@ -197,6 +215,7 @@ type FileRollObjection struct {
 	RollNo      int    `json:"roll_no"`
 	StationID   string `json:"station_id,omitempty"`
 	Household   string `json:"household,omitempty"`
+	Group       string `json:"group,omitempty"`
 }
 
 // CommandType returns "file_roll_objection".
@@ -217,7 +236,7 @@ func (c FileRollObjection) decideElection(e *Election, env Env) ([]Event, error)
 		return nil, ruleErr("objection_too_late", ruleRoll, "异议须在名单公布之日起5日内提出", "objections are filed within 5 days of publication")
 	}
 	return one(RollObjectionFiled{ObjectionID: c.ObjectionID, Claim: c.Claim, RollNo: c.RollNo,
-		StationID: c.StationID, Household: c.Household, On: today})
+		StationID: c.StationID, Household: c.Household, Group: c.Group, On: today})
 }
 
 func (c FileRollObjection) validate(e *Election) error {
@@ -233,7 +252,11 @@ func (c FileRollObjection) validate(e *Election) error {
 		if onRoll {
 			return ruleErr("already_on_roll", ruleOneEntry, "该选民已在名单上", "the voter is already on the roll")
 		}
-		return validVoter(VoterEntry{RollNo: c.RollNo, StationID: c.StationID, Household: c.Household})
+		v := VoterEntry{RollNo: c.RollNo, StationID: c.StationID, Household: c.Household, Group: c.Group}
+		if err := validVoter(v); err != nil {
+			return err
+		}
+		return e.admits(v, nil)
 	case ClaimRemove:
 		if !onRoll {
 			return notFound("not_on_roll", "名单上没有该选民编号", "no such roll number on the roll")
@@ -271,6 +294,11 @@ func (c DecideRollObjection) decideElection(e *Election, env Env) ([]Event, erro
 	}
 	if _, on := e.Roll[o.RollNo]; c.Upheld && o.Claim == ClaimAdd && on {
 		return nil, ruleErr("already_on_roll", ruleOneEntry, "该选民已在名单上", "the voter is already on the roll")
+	}
+	if c.Upheld && o.Claim == ClaimAdd {
+		if err := e.admits(o.entry(), nil); err != nil {
+			return nil, err
+		}
 	}
 	return one(RollObjectionDecided{ObjectionID: c.ObjectionID, Upheld: c.Upheld, On: today})
 }

@@ -42,7 +42,7 @@ func TestCheckIn(t *testing.T) {
 func stationWithProxy(t tb) *world {
 	w := newWorld(at(electionDay, -30))
 	w.must(t, CallElection{ElectionAddr: ea, Committee: CommitteeVillagers, Seats: 3, ElectionDay: electionDay, ElectionCommittee: []string{"王某"}})
-	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{1, stationA, ""}, {2, stationA, ""}, {3, stationA, ""}, {4, stationA, ""}, {5, stationB, ""}}})
+	w.must(t, RegisterVoters{ElectionAddr: ea, Voters: []VoterEntry{{RollNo: 1, StationID: stationA}, {RollNo: 2, StationID: stationA}, {RollNo: 3, StationID: stationA}, {RollNo: 4, StationID: stationA}, {RollNo: 5, StationID: stationB}}})
 	var more []VoterEntry // counting units of at least K = 10: A has 1-4 and 6-11, B 5 and 12-20
 	for n := 6; n <= 20; n++ {
 		more = append(more, VoterEntry{RollNo: n, StationID: map[bool]string{true: stationA, false: stationB}[n <= 11]})

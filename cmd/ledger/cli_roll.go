@@ -61,7 +61,8 @@ type importReport struct {
 // rowLevelCodes are the refusals of register_voters that one row causes;
 // a batch refused with one of them is split to find the rows.
 var rowLevelCodes = map[string]bool{"already_on_roll": true, "invalid_roll_no": true,
-	"invalid_station_id": true, "invalid_household": true}
+	"invalid_station_id": true, "invalid_household": true, "invalid_group": true, "elector_unit_missing": true,
+	"household_represented": true, "too_many_group_representatives": true}
 
 type rollImport struct {
 	a        *apiFlags
@@ -78,10 +79,10 @@ func newImportRollCmd(a *apiFlags) *cobra.Command {
 	im := &rollImport{a: a}
 	c := &cobra.Command{
 		Use:   "import-roll --election E --region R --file roll.csv",
-		Short: "Import the voter roll from a CSV file (roll_no,station_id[,household]), in batches, reporting rejected rows",
+		Short: "Import the voter roll from a CSV file (roll_no,station_id[,household[,group]]), in batches, reporting rejected rows",
 		Long: `import-roll registers the voters of a CSV file on the roll of an election before the
-roll is published. Columns: roll_no,station_id[,household] (a header row is
-optional; a UTF-8 byte order mark, as Excel writes it, is fine). Voters are roll
+roll is published. Columns: roll_no,station_id[,household[,group]] (a header row is
+optional; group is the residents' group a group representative stands for; a UTF-8 byte order mark, as Excel writes it, is fine). Voters are roll
 numbers, never names: names and ID numbers stay off the ledger.
 
 Rows are checked first (a positive roll number, no duplicate in the file, a
@@ -222,8 +223,8 @@ func checkRow(line int, rec []string, known map[string]bool, seen map[int]int) (
 	rej := func(code, reason string) (voterRow, *rowReject) {
 		return voterRow{}, &rowReject{Line: line, RollNo: rec[0], Code: code, Reason: reason}
 	}
-	if len(rec) < 2 || len(rec) > 3 {
-		return rej("bad_columns", fmt.Sprintf("%d columns; want roll_no,station_id[,household]", len(rec)))
+	if len(rec) < 2 || len(rec) > 4 {
+		return rej("bad_columns", fmt.Sprintf("%d columns; want roll_no,station_id[,household[,group]]", len(rec)))
 	}
 	n, err := strconv.Atoi(rec[0])
 	if err != nil || n <= 0 {
@@ -244,6 +245,12 @@ func checkRow(line int, rec []string, known map[string]bool, seen map[int]int) (
 			return rej("invalid_household", "a household code has 1-64 letters, digits, '-', '_' or '.'")
 		}
 		e.Household = rec[2]
+	}
+	if len(rec) == 4 && rec[3] != "" {
+		if !validHousehold(rec[3]) {
+			return rej("invalid_group", "a residents' group code has 1-64 letters, digits, '-', '_' or '.'")
+		}
+		e.Group = rec[3]
 	}
 	return voterRow{Line: line, Entry: e}, nil
 }
