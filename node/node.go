@@ -168,7 +168,7 @@ func (cfg *Config) setDefaults() error {
 		cfg.Origin = "ledger"
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return err
+		return dataDirError(cfg.DataDir, "cannot create the data directory", "无法创建数据目录", err)
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -181,19 +181,46 @@ func (cfg *Config) setDefaults() error {
 	return writable(dir)
 }
 
+// probeSize is how much writable writes and fsyncs in the data directory
+// at start: enough to find a full disk before the stores open.
+const probeSize = 64 << 10
+
 // writable fails, saying why, when nothing can be written in dir (a
-// read-only or full filesystem), before any store is opened.
+// read-only or full filesystem, a file size limit, no permission), before
+// any store is opened: it writes probeSize bytes, fsyncs them and removes
+// the file.
 func writable(dir string) error {
 	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return dataDirError(dir, "cannot write in the data directory", "数据目录不可写", err)
+	}
+	name := f.Name()
+	defer os.Remove(name)
+	_, err = f.Write(make([]byte, probeSize))
 	if err == nil {
-		name := f.Name()
-		f.Close()
-		return os.Remove(name)
+		err = f.Sync()
 	}
-	if errors.Is(err, syscall.EROFS) {
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return dataDirError(dir, "cannot write in the data directory", "数据目录不可写", err)
+	}
+	return nil
+}
+
+// dataDirError names the cause of a failure to create or write in the
+// data directory in words an operator acts on, in Chinese and English.
+func dataDirError(dir, en, zh string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EROFS):
 		return fmt.Errorf("node: the data directory %s is on a read-only filesystem (数据目录只读): %w", dir, err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+		return fmt.Errorf("node: %s %s: the disk is full or a file size limit is reached (%s：磁盘已满或超出文件大小限制): %w", en, dir, zh, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("node: %s %s: permission denied to this user (%s：无权限): %w", en, dir, zh, err)
 	}
-	return fmt.Errorf("node: cannot write in the data directory %s (数据目录不可写): %w", dir, err)
+	return fmt.Errorf("node: %s %s (%s): %w", en, dir, zh, err)
 }
 
 func (n *Node) startCheckpoints() error {
