@@ -21,8 +21,14 @@ func TestOutOfScopeIsAbsent(t *testing.T) {
 	home := e.openElection(village, 3)
 	sup := e.token(RoleSupervisor, "", "2201")
 	supEl := e.token(RoleSupervisor, "", home.ID)
+	insp := e.token(RoleInspector, "", "2201")
 	missing := ulid.Make().String()
-	leaks := []string{foreign.Region, foreign.ID, foreign.Station, "3301"}
+	foreignInsp, homeInsp := e.openInspection(foreign), e.openInspection(home)
+	leaks := []string{foreign.Region, foreign.ID, foreign.Station, "3301", foreignInsp}
+	finding := func(inspection, election string) map[string]any {
+		return map[string]any{"inspection_id": inspection, "region": village, "finding_id": ulid.Make().String(),
+			"kind": "procedure", "election_id": election, "election_region": village, "summary": "唱票未公开", "evidence": []string{}}
+	}
 	cases := []struct {
 		name     string
 		tok      string
@@ -30,13 +36,18 @@ func TestOutOfScopeIsAbsent(t *testing.T) {
 		path     string
 		body     any
 		absentID string // the same request for an object that does not exist
+		idKey    string // the body's key of the object replaced by absentID; default election_id
 	}{
+		{"foreign inspection named under the caller's region", insp, "POST", CommandPath("record_finding"),
+			finding(foreignInsp, ""), missing, "inspection_id"},
+		{"foreign election through an in-scope inspection", insp, "POST", CommandPath("record_finding"),
+			finding(homeInsp, foreign.ID), missing, "election_id"},
 		{"command on a foreign election named in scope", sup, "POST", CommandPath("publish_candidates"),
-			map[string]any{"election_id": foreign.ID, "region": village}, missing},
+			map[string]any{"election_id": foreign.ID, "region": village}, missing, ""},
 		{"station of a foreign election through an in-scope election", supEl, "POST", CommandPath("close_polls"),
-			map[string]any{"station_id": foreign.Station, "election_id": home.ID, "region": village}, ""},
-		{"reconciliation of a foreign election", sup, "GET", "/api/v1/reconciliation/elections/" + foreign.ID, nil, missing},
-		{"audit state under a wrong region", e.admin, "GET", "/api/v1/audit/state/election/" + foreign.ID + "?region=" + village, nil, missing},
+			map[string]any{"station_id": foreign.Station, "election_id": home.ID, "region": village}, "", ""},
+		{"reconciliation of a foreign election", sup, "GET", "/api/v1/reconciliation/elections/" + foreign.ID, nil, missing, ""},
+		{"audit state under a wrong region", e.admin, "GET", "/api/v1/audit/state/election/" + foreign.ID + "?region=" + village, nil, missing, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +68,11 @@ func TestOutOfScopeIsAbsent(t *testing.T) {
 				path := strings.ReplaceAll(c.path, foreign.ID, c.absentID)
 				body := c.body
 				if m, ok := c.body.(map[string]any); ok {
-					body = with(m, "election_id", c.absentID)
+					key := c.idKey
+					if key == "" {
+						key = "election_id"
+					}
+					body = with(m, key, c.absentID)
 				}
 				a := e.do(c.method, path, c.tok, body, "Idempotency-Key", ulid.Make().String())
 				got, want := r.problem(t), a.problem(t)
@@ -67,4 +82,15 @@ func TestOutOfScopeIsAbsent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openInspection opens an inspection in the election's region whose scope
+// is that election, and returns its ID.
+func (e *env) openInspection(el election) string {
+	e.t.Helper()
+	id := ulid.Make().String()
+	e.must("open_inspection", map[string]any{"inspection_id": id, "region": el.Region, "title": "选举程序检查",
+		"scope": map[string]any{"kind": "election", "id": el.ID}, "inspectors": []string{"监委 赵敏", "监委 钱进"}},
+		day(electionDay, 18))
+	return id
 }
