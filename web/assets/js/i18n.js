@@ -158,6 +158,11 @@ const en = {
 };
 
 const dicts = { zh, en };
+
+// keyParity returns the keys one language has and the other lacks.
+export function keyParity() {
+  return { zhOnly: Object.keys(zh).filter((k) => !(k in en)), enOnly: Object.keys(en).filter((k) => !(k in zh)) };
+}
 let current = localStorage.getItem('ledger.lang') === 'en' ? 'en' : 'zh';
 
 export function lang() { return current; }
@@ -171,7 +176,13 @@ export function setLang(l) {
   document.documentElement.lang = locale();
 }
 
+// missed holds "lang:key" for every key t was asked for that the current
+// language lacks (the translation scan test reads it).
+const missed = new Set();
+export function missingKeys() { return [...missed]; }
+
 export function t(key, ...args) {
+  if (dicts[current][key] === undefined) missed.add(current + ':' + key);
   const s = dicts[current][key] ?? zh[key] ?? key;
   return s.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)] ?? ''));
 }

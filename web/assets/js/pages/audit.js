@@ -5,6 +5,7 @@
 import { t } from '../i18n.js';
 import { get, text, ApiError } from '../api.js';
 import { el, fill, errorBox, num, table, when } from '../dom.js';
+import { eventLabel } from '../eventnames.js';
 
 export async function render(main, _params, ctx) {
   if (!ctx.caps || !ctx.caps.audit) {
@@ -94,7 +95,7 @@ async function showTimeline(sec, q, ctx) {
       [t('audit.position'), (e) => String(e.position), 'n'],
       [t('audit.recordedAt'), (e) => when(e.recorded_at), 'time'],
       [t('audit.occurredAt'), (e) => when(e.occurred_at), 'time'],
-      [t('audit.type'), (e) => e.type, 'code'],
+      [t('audit.type'), (e) => eventLabel(e.type), ''],
       [t('audit.aggregate'), (e) => el('a', { href: `/audit?kind=${e.aggregate_kind}&id=${e.aggregate_id}` }, t('kind.' + e.aggregate_kind), ' ', el('span', { class: 'code' }, e.aggregate_id.slice(-8)), ' v' + e.version), ''],
       [t('audit.actor'), (e) => e.actor || '', ''],
       [t('audit.eventId'), (e) => el('a', { href: '/audit?' + new URLSearchParams({ ...Object.fromEntries(q), event: e.event_id }), data: { testid: 'receipt-link' } }, e.event_id), 'code'],
@@ -138,7 +139,7 @@ async function receiptView(r) {
   const e = r.event;
   return el('div', {}, verdict, el('dl', { class: 'kv' },
     el('dt', {}, t('audit.eventId')), el('dd', { class: 'code' }, e.event_id),
-    el('dt', {}, t('audit.type')), el('dd', {}, e.type),
+    el('dt', {}, t('audit.type')), el('dd', {}, eventLabel(e.type)),
     el('dt', {}, t('audit.actor')), el('dd', {}, e.actor || ''),
     el('dt', {}, t('audit.recordedAt')), el('dd', {}, when(e.recorded_at)),
     el('dt', {}, t('audit.occurredAt')), el('dd', {}, when(e.occurred_at)),

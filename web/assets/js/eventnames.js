@@ -1,0 +1,80 @@
+// Names of the event types, for the audit pages: [Chinese, English].
+// An event type missing here is shown as its code and reported by the
+// translation scan test (TestTranslations).
+
+import { lang } from './i18n.js';
+import { el } from './dom.js';
+
+export const eventNames = {
+  'consultation.topic_proposed': ['提出协商议题', 'topic proposed'],
+  'consultation.residents_consulted': ['征询居民意见', 'residents consulted'],
+  'consultation.participants_determined': ['确定参与协商人员', 'participants determined'],
+  'consultation.notice_published': ['公布协商内容', 'notice published'],
+  'consultation.meeting_held': ['召开协商会议', 'meeting held'],
+  'consultation.meeting_rescheduled': ['协商会议改期', 'meeting rescheduled'],
+  'consultation.opinion_recorded': ['记录意见', 'opinion recorded'],
+  'consultation.resolution_voted': ['表决协商结果', 'resolution voted'],
+  'consultation.postponed': ['协商延期', 'consultation postponed'],
+  'consultation.task_assigned': ['分派落实任务', 'task assigned'],
+  'consultation.task_completed': ['任务完成', 'task completed'],
+  'consultation.feedback_published': ['反馈落实情况', 'feedback published'],
+  'consultation.publication_posted': ['张贴公示', 'publication posted'],
+  'consultation.outcome_reviewed': ['评议协商成果', 'outcome reviewed'],
+  'election.called': ['发布选举公告', 'election called'],
+  'election.voters_registered': ['登记选民', 'voters registered'],
+  'election.roll_published': ['公布选民名单', 'roll published'],
+  'election.roll_objection_filed': ['对选民名单提出异议', 'roll objection filed'],
+  'election.roll_objection_decided': ['处理选民名单异议', 'roll objection decided'],
+  'election.candidate_nominated': ['提名候选人', 'candidate nominated'],
+  'election.candidate_withdrawn': ['候选人退出', 'candidate withdrawn'],
+  'election.candidates_published': ['公布候选人名单', 'candidates published'],
+  'election.proxy_registered': ['登记委托投票', 'proxy registered'],
+  'election.proxies_published': ['公布委托投票名单', 'proxies published'],
+  'election.round_started': ['开始新一轮投票', 'round started'],
+  'election.round_declared': ['宣布本轮结果', 'round declared'],
+  'election.count_merged': ['合并计票', 'count merged'],
+  'election.result_announced': ['公布选举结果', 'result announced'],
+  'election.result_certified': ['确认选举结果', 'result certified'],
+  'election.ballots_sealed': ['选票封存', 'ballots sealed'],
+  'election.voided': ['宣布选举无效', 'election voided'],
+  'election.recall_proposed': ['提出罢免要求', 'recall proposed'],
+  'election.recall_voted': ['罢免表决', 'recall voted'],
+  'election.member_removed': ['成员离任', 'member removed'],
+  'election.by_election_called': ['决定补选', 'by-election called'],
+  'election.supervisor_appointed': ['任命监督人员', 'supervisor appointed'],
+  'election.review_recorded': ['记录民主评议', 'democratic review recorded'],
+  'election.fraud_finding_flagged': ['标记舞弊认定', 'fraud finding flagged'],
+  'election.fraud_finding_cleared': ['撤销舞弊标记', 'fraud finding cleared'],
+  'election.edge_irregularity': ['边缘节点异常', 'edge irregularity'],
+  'station.established': ['设立投票站', 'station established'],
+  'station.voters_published': ['公布本站选民', 'station voters published'],
+  'station.polls_opened': ['开始投票', 'polls opened'],
+  'station.voter_checked_in': ['发放选票', 'ballot issued'],
+  'station.polls_closed': ['结束投票', 'polls closed'],
+  'station.box_sealed': ['票箱封存', 'box sealed'],
+  'station.box_merged': ['票箱合并计票', 'box merged'],
+  'station.ballot_recorded': ['记录选票', 'ballot recorded'],
+  'station.spoiled_recorded': ['记录废票', 'spoiled ballots recorded'],
+  'station.count_closed': ['计票结束', 'count closed'],
+  'station.delegated': ['委托边缘节点', 'delegated to an edge'],
+  'station.edge_recorded': ['边缘节点记录', 'recorded at an edge'],
+  'station.edge_checkpoint': ['边缘节点检查点', 'edge checkpoint'],
+  'station.reclaimed': ['收回委托', 'reclaimed from the edge'],
+  'inspection.opened': ['开展监督检查', 'inspection opened'],
+  'inspection.evidence_attached': ['附加证据', 'evidence attached'],
+  'inspection.finding_recorded': ['记录检查发现', 'finding recorded'],
+  'inspection.rectification_ordered': ['下达整改要求', 'rectification ordered'],
+  'inspection.rectification_reported': ['报告整改情况', 'rectification reported'],
+  'inspection.rectification_reviewed': ['复核整改', 'rectification reviewed'],
+  'inspection.member_disqualified': ['认定成员丧失任职资格', 'member disqualified'],
+  'inspection.closed': ['监督检查结束', 'inspection closed'],
+  'profile.registered': ['登记规则配置', 'rules profile registered'],
+  'regions.recorded': ['登记行政区划', 'regions recorded'],
+};
+
+// eventLabel is an element naming event type typ in the page's language,
+// with the type's code as its tooltip; an unnamed type shows its code.
+export function eventLabel(typ) {
+  const n = eventNames[typ];
+  return el('span', { title: typ, data: { type: typ } }, n ? n[lang() === 'en' ? 1 : 0] : typ);
+}
