@@ -175,10 +175,10 @@ func stationSpecs() []cmdSpec {
 			},
 			example: `  ledger election check-in --election E --station S --region 220102001001 --roll 17
   ledger election check-in --election E --station S --region 220102001001 --roll 1 --proxy-holder 4`},
-		{use: "check-ins", short: "Check in a batch of voters at once, as a station's device uploads them (all or none)", ct: "check_ins",
+		{use: "check-ins", short: "Check in a batch of voters at once, as a station's device uploads them (all or none; more than 500 are sent in parts)", ct: "check_ins", split: "check_ins",
 			fields: withAddr(stationAddr,
 				fieldSpec{flag: "items", key: "check_ins", fkind: kJSON, req: true,
-					usage: `the check-ins as JSON: '[{"roll_no":17,"mode":"in_person","at":"2026-05-01T08:02:00+08:00"}]' (at most 500; "at" defaults to --occurred-at)`}),
+					usage: `the check-ins as JSON: '[{"roll_no":17,"mode":"in_person","at":"2026-05-01T08:02:00+08:00"}]' ("at" defaults to --occurred-at; above 500 items or 1 MiB, sent as several commands, each all or none)`}),
 			example: `  ledger election check-ins --election E --station S --region 220102001001 \
     --items '[{"roll_no":17,"mode":"in_person"},{"roll_no":1,"mode":"proxy","proxy_holder_roll_no":4}]'`},
 		{use: "delegate-station", short: "Hand a station to an edge ledger at the polling station (hub only; see docs/edge.md)", ct: "delegate_station",
@@ -207,11 +207,11 @@ func stationSpecs() []cmdSpec {
 			example: `  ledger election record-ballot --election E --station S --region R --candidates c1,c2,c3
   ledger election record-ballot --election E --station S --region R --candidates c1,c2,c3 --repeat 12
   ledger election record-ballot --election E --station S --region R --blank`},
-		{use: "record-ballots", short: "Record a tally sheet of ballots during the public count (all or none)", ct: "record_ballots",
+		{use: "record-ballots", short: "Record a tally sheet of ballots during the public count (all or none; more than 500 are sent in parts)", ct: "record_ballots", split: "ballots",
 			fields: withAddr(stationAddr,
 				fieldSpec{flag: "round", key: "round", fkind: kInt, usage: "the round", def: "1"},
 				fieldSpec{flag: "ballots", key: "ballots", fkind: kJSON, req: true,
-					usage: `the ballots as JSON: '[{"candidates":["c1","c2"]},{"blank":true},{"unreadable":true}]' (at most 500)`}),
+					usage: `the ballots as JSON: '[{"candidates":["c1","c2"]},{"blank":true},{"unreadable":true}]' (above 500 items or 1 MiB, sent as several commands, each all or none)`}),
 			example: `  ledger election record-ballots --election E --station S --region R \
     --ballots '[{"candidates":["c1","c2"]},{"candidates":["c2"],"write_ins":["李明"]},{"blank":true}]'`},
 		{use: "record-spoiled", short: "Record spoiled ballots (exchanged before casting)", ct: "record_spoiled_ballots",

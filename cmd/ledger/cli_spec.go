@@ -45,7 +45,8 @@ type cmdSpec struct {
 	long    string
 	ct      string
 	fields  []fieldSpec
-	repeat  bool // adds --repeat N (record N identical commands)
+	repeat  bool   // adds --repeat N (record N identical commands)
+	split   string // the JSON key of a batch's items: more than one command holds are sent as several (see runSplit)
 	example string
 	fix     func(body map[string]any) // last changes to the body (e.g. a mode inferred from flags)
 }
@@ -111,6 +112,9 @@ func (s cmdSpec) build(a *apiFlags) *cobra.Command {
 			body, err := s.body(cmd.Flags(), vals)
 			if err != nil {
 				return err
+			}
+			if s.split != "" {
+				return s.runSplit(cmd, a, body)
 			}
 			return s.run(cmd, a, body, repeat)
 		},
