@@ -15,11 +15,11 @@ func TestRunTurnoutQueries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the benchmark on a real node")
 	}
-	rep, err := Run(context.Background(), Config{Node: node.Config{DataDir: t.TempDir(), MemoryStorage: true}, Writers: 4, Events: 400})
+	rep, err := Run(context.Background(), Config{Node: node.Config{DataDir: t.TempDir()}, Writers: 4, Events: 400, HTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.LedgerN.Count != 400 || !rep.AuditIntact {
+	if rep.LedgerN.Count != 400 || !rep.AuditIntact || rep.HTTPRecorders.Count != 400 || rep.HTTPRecorders.P99ms <= 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	// The baselines publish messages of a single check-in's size, not of a batch's.
@@ -42,23 +42,7 @@ func TestRunTurnoutQueries(t *testing.T) {
 	if rep.TurnoutQueryMaxms <= 0 || rep.TurnoutQueryP50ms > rep.TurnoutQueryP99ms || rep.TurnoutQueryP99ms > rep.TurnoutQueryMaxms {
 		t.Errorf("turnout latencies p50 %v, p99 %v, max %v ms: not ordered", rep.TurnoutQueryP50ms, rep.TurnoutQueryP99ms, rep.TurnoutQueryMaxms)
 	}
-	if len(rep.Targets) != 5 {
-		t.Fatalf("targets %+v, want the five the benchmark measures", rep.Targets)
-	}
-	for _, tg := range rep.Targets {
-		if tg.Name == "peak_rss_bytes" && (tg.Measured != float64(rep.PeakRSSBytes) || tg.Met != (rep.PeakRSSBytes > 0 && rep.PeakRSSBytes <= 1<<30)) {
-			t.Errorf("memory target %+v for a peak of %d bytes", tg, rep.PeakRSSBytes)
-		}
-		if tg.Name == "ledger_n_to_async_ratio" && (tg.Measured != rep.RatioToAsync || tg.Met != (rep.RatioToAsync >= 0.5)) {
-			t.Errorf("ratio target %+v for a ratio of %v", tg, rep.RatioToAsync)
-		}
-		if tg.Name == "ledger_n_to_async_ratio" && tg.Bound != rep.SyncPublish.PerS/rep.AsyncPublish.PerS {
-			t.Errorf("ratio target's bound %v, want JetStream's sync over async publish %v", tg.Bound, rep.SyncPublish.PerS/rep.AsyncPublish.PerS)
-		}
-		if tg.Name == "audit_verify_per_s" && (tg.Bound != rep.AuditReadCopies.PerS || (tg.Bound > 0) != (tg.BoundFrom != "")) {
-			t.Errorf("verify target %+v, want bounded by reading both copies (%v events/s)", tg, rep.AuditReadCopies.PerS)
-		}
-	}
+	checkTargets(t, rep)
 	out, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +52,59 @@ func TestRunTurnoutQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"turnout_queries", "turnout_query_p50_ms", "turnout_query_p99_ms", "turnout_query_max_ms",
-		"turnout_query_regions", "ledger_n_recorders", "ledger_n_recorders_batched", "ingest_lag_max_msgs", "projection_lag_max_events", "targets"} {
+		"turnout_query_regions", "ledger_n_recorders", "ledger_n_recorders_batched", "http_n_clients", "jetstream_replay_decode", "ingest_lag_max_msgs", "projection_lag_max_events", "targets"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("JSON report has no %q: %s", k, out)
 		}
+	}
+}
+
+// checkTargets checks the rows: each rate with a bound measured in
+// the same run is reported as its ratio to that bound, named.
+func checkTargets(t *testing.T, rep *Report) {
+	t.Helper()
+	if len(rep.Targets) != 10 {
+		t.Fatalf("targets %+v, want the ten rows the benchmark measures", rep.Targets)
+	}
+	bounds := map[string]Throughput{
+		"4 recorders, one check-in a command, durable": rep.SyncPublish,
+		"4 recorders, 50 check-ins a command":          rep.AsyncPublish,
+		"rebuild Pebble from JetStream":                rep.ReplayStream,
+		"audit verify":                                 rep.AuditReadCopies,
+		"4 HTTP clients, one check-in a request":       rep.LedgerN,
+	}
+	for _, tg := range rep.Targets {
+		if tg.Skipped != "" {
+			t.Errorf("row %q not measured: %s", tg.Name, tg.Skipped)
+		}
+		b, bounded := bounds[tg.Name]
+		delete(bounds, tg.Name)
+		switch {
+		case bounded && (b.PerS <= 0 || tg.Bound != b.PerS || tg.BoundName == "" || tg.Ratio != tg.Measured/b.PerS || tg.Met != (tg.Ratio >= tg.Want)):
+			t.Errorf("row %+v, want the ratio to %v/s", tg, b.PerS)
+		case !bounded && (tg.Bound != 0 || tg.Ratio != 0):
+			t.Errorf("row %+v has a bound; want none", tg)
+		case tg.Name == "peak resident memory" && (tg.Measured != float64(rep.PeakRSSBytes) || tg.Met != (rep.PeakRSSBytes > 0 && rep.PeakRSSBytes <= 1<<30)):
+			t.Errorf("memory row %+v for a peak of %d bytes", tg, rep.PeakRSSBytes)
+		}
+	}
+	if len(bounds) > 0 {
+		t.Errorf("rows missing: %v", bounds)
+	}
+}
+
+// TestTargetWithoutItsBound checks that a row whose bound was not
+// measured is said to be not measured, not met against its ratio.
+func TestTargetWithoutItsBound(t *testing.T) {
+	r := &Report{Writers: 64, Batch: 50, LedgerN: Throughput{PerS: 14_000, P99ms: 12}, LedgerBatched: Throughput{Count: 1, PerS: 120_000}}
+	ts := r.targets()
+	if got := ts[0]; got.Met || got.Skipped == "" || got.Ratio != 0 {
+		t.Errorf("row without JetStream's sync publish: %+v, want not measured", got)
+	}
+	if got := ts[1]; !got.Met || got.Measured != 12 {
+		t.Errorf("p99 row %+v, want 12 ms met", got)
+	}
+	if got := ts[6]; got.Met || got.Skipped != "no --http" {
+		t.Errorf("HTTP row %+v, want skipped without --http", got)
 	}
 }

@@ -201,6 +201,10 @@ func (b *bench) rebuilds(ctx context.Context) error {
 		return err
 	}
 	b.rep.AuditReadCopies = throughput(int(rc.PebbleEvents), time.Since(start), nil)
+	b.cfg.Log("read the stream as ingest does, decoding, writing nothing")
+	if b.rep.ReplayStream, err = b.replayStream(ctx); err != nil {
+		return err
+	}
 	if err := n.Close(); err != nil {
 		return err
 	}
@@ -219,4 +223,48 @@ func rebuildReadModels(ctx context.Context, dir string, events int) (Throughput,
 	err = projections.Rebuild(ctx, db, "all", nil)
 	d := time.Since(start)
 	return throughput(events, d, nil), errors.Join(err, db.Close())
+}
+
+// replayStream reads the ledger's whole stream with an ordered consumer,
+// as ingest does (the same pull size), decoding each message into its
+// events and writing nothing: the bound of a rebuild of Pebble from
+// JetStream.
+func (b *bench) replayStream(ctx context.Context) (Throughput, error) {
+	s := b.n.Store
+	start := time.Now()
+	st, err := s.JetStream().Stream(ctx, s.StreamName())
+	if err != nil {
+		return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+	}
+	if info, err := st.Info(ctx); err != nil || info.State.Msgs == 0 {
+		return Throughput{Skipped: "the stream is empty (memory storage does not outlive the node)"}, err
+	}
+	cons, err := s.JetStream().OrderedConsumer(ctx, s.StreamName(),
+		jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.SubjectPrefix() + ".>"}})
+	if err != nil {
+		return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
+	if err != nil {
+		return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+	}
+	defer msgs.Stop()
+	n := 0
+	for {
+		m, err := msgs.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+		}
+		evs, err := eventstore.DecodeMessage(m.Headers(), m.Data(), meta.Sequence.Stream)
+		if err != nil {
+			return Throughput{}, fmt.Errorf("benchmark: replay: %w", err)
+		}
+		if n += len(evs); meta.NumPending == 0 {
+			return throughput(n, time.Since(start), nil), nil
+		}
+	}
 }
