@@ -18,6 +18,7 @@ import (
 
 	"ledger/audit"
 	"ledger/eventstore"
+	"ledger/natsusers"
 )
 
 // Files of a backup directory (see [Backup]).
@@ -31,7 +32,7 @@ const (
 // Pebble and the stream: the checkpoint signing key and its public half,
 // the first admin token and the downstream NATS users (token records live
 // in Pebble). Missing ones are skipped.
-var secretFiles = []string{audit.SignerKeyFile, audit.VerifierKeyFile, "admin.token", NATSUsersFile}
+var secretFiles = []string{audit.SignerKeyFile, audit.VerifierKeyFile, "admin.token", natsusers.NATSUsersFile}
 
 // BackupInfo describes a backup; it is written to ManifestFile.
 type BackupInfo struct {

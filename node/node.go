@@ -22,6 +22,7 @@ import (
 	"ledger/app"
 	"ledger/audit"
 	"ledger/eventstore"
+	"ledger/natsusers"
 	"ledger/projections"
 )
 
@@ -122,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	var serverOpts *server.Options
 	natsOpts := cfg.NATSOptions
 	if cfg.NATSURL == "" && cfg.NATSListen != "" {
-		so, own, err := EmbeddedAuth(cfg.DataDir) // the ledger's user (full rights) + read-only downstream users
+		so, own, err := natsusers.EmbeddedAuth(cfg.DataDir) // the ledger's user (full rights) + read-only downstream users
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ledger/node"
+	"ledger/natsusers"
 )
 
 func newNATSUserCmd(g *globals) *cobra.Command {
@@ -22,7 +22,7 @@ that downstream systems connect with. Such a user may subscribe to the ledger's
 subjects (ledger.ev.>, ledger.checkpoint), create and use consumers on the
 LEDGER stream and read its messages; it may not publish into the stream nor
 delete, purge or change it. Passwords are random, printed once, and kept as
-bcrypt hashes in <data>/` + node.NATSUsersFile + ` (mode 0600).
+bcrypt hashes in <data>/` + natsusers.NATSUsersFile + ` (mode 0600).
 
 The server reads the users when it starts: restart serve after a change.`,
 	}
@@ -41,14 +41,14 @@ natscli context; use it with "ledger tail --nats-creds FILE", or copy it to
 ~/.config/nats/context/NAME.json and run "nats --context NAME ...".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pw, err := node.CreateNATSUser(g.dataDir, name)
+			pw, err := natsusers.CreateNATSUser(g.dataDir, name)
 			if err != nil {
 				return err
 			}
 			if url == "" {
 				url = listenURL(g.natsListen)
 			}
-			b, err := json.MarshalIndent(node.NATSCredentials{
+			b, err := json.MarshalIndent(natsusers.NATSCredentials{
 				Description: "ledger downstream user " + name, URL: url, User: name, Password: pw,
 			}, "", "  ")
 			if err != nil {
@@ -69,7 +69,7 @@ natscli context; use it with "ledger tail --nats-creds FILE", or copy it to
 	}
 	c.Flags().StringVar(&name, "name", "", "user name: letters, digits, '-' and '_' (required)")
 	c.Flags().StringVar(&out, "out", "", "write the credentials to this file (mode 0600) instead of printing them")
-	c.Flags().StringVar(&url, "url", "", "server URL to put in the credentials (default: from --nats-listen, else "+node.DefaultNATSURL+")")
+	c.Flags().StringVar(&url, "url", "", "server URL to put in the credentials (default: from --nats-listen, else "+natsusers.DefaultNATSURL+")")
 	_ = c.MarkFlagRequired("name")
 	return c
 }
@@ -78,7 +78,7 @@ natscli context; use it with "ledger tail --nats-creds FILE", or copy it to
 func listenURL(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil || port == "0" {
-		return node.DefaultNATSURL
+		return natsusers.DefaultNATSURL
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -91,7 +91,7 @@ func newNATSUserListCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use: "list", Short: "List the downstream NATS users", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			users, err := node.LoadNATSUsers(g.dataDir)
+			users, err := natsusers.LoadNATSUsers(g.dataDir)
 			if err != nil {
 				return err
 			}
@@ -122,7 +122,7 @@ func newNATSUserRevokeCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "revoke NAME", Short: "Remove a downstream NATS user (effective when serve restarts)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := node.RevokeNATSUser(g.dataDir, args[0]); err != nil {
+			if err := natsusers.RevokeNATSUser(g.dataDir, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked NATS user %s (restart serve to disconnect it)\n", args[0])

@@ -15,7 +15,7 @@ import (
 	"ledger/domain"
 	"ledger/envelope"
 	"ledger/eventstore"
-	"ledger/node"
+	"ledger/natsusers"
 )
 
 // tailOptions are the flags of ledger tail.
@@ -36,7 +36,7 @@ func newTailCmd(g *globals) *cobra.Command {
 prints one line per event (stream sequence, recorded-at, type, aggregate,
 region, actor), or with --json one JSON object per line for scripts.
 
-It connects to --nats-url (default ` + node.DefaultNATSURL + `) with --nats-creds (a
+It connects to --nats-url (default ` + natsusers.DefaultNATSURL + `) with --nats-creds (a
 file from "ledger nats-user create", or a NATS .creds file). A local data
 directory cannot be read while "ledger serve" runs (JetStream and Pebble lock
 it), so run the node with --nats-listen, for example:
@@ -82,13 +82,13 @@ func (o tailOptions) filter() (string, error) {
 				toks = append(toks, t)
 			}
 		}
-		return node.NATSSubjectPrefix + "." + strings.Join(toks, ".") + ".>", nil
+		return natsusers.NATSSubjectPrefix + "." + strings.Join(toks, ".") + ".>", nil
 	case o.subject == "":
-		return node.NATSSubjectPrefix + ".>", nil
-	case strings.HasPrefix(o.subject, node.NATSSubjectPrefix+"."):
+		return natsusers.NATSSubjectPrefix + ".>", nil
+	case strings.HasPrefix(o.subject, natsusers.NATSSubjectPrefix+"."):
 		return o.subject, nil
 	}
-	return node.NATSSubjectPrefix + "." + o.subject, nil
+	return natsusers.NATSSubjectPrefix + "." + o.subject, nil
 }
 
 // tailConnect connects to the NATS server the flags name.
@@ -96,7 +96,7 @@ func tailConnect(g *globals) (*nats.Conn, error) {
 	url := g.natsURL
 	opts := []nats.Option{nats.Name("ledger tail")}
 	if g.natsCreds != "" {
-		credsURL, copts, err := node.ReadNATSCredentials(g.natsCreds)
+		credsURL, copts, err := natsusers.ReadNATSCredentials(g.natsCreds)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +106,7 @@ func tailConnect(g *globals) (*nats.Conn, error) {
 		opts = append(opts, copts...)
 	}
 	if url == "" {
-		url = node.DefaultNATSURL
+		url = natsusers.DefaultNATSURL
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -129,9 +129,9 @@ func runTail(ctx context.Context, g *globals, o tailOptions, filter string, out,
 	if o.from > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, o.from
 	}
-	cons, err := js.OrderedConsumer(ctx, node.NATSStream, cfg)
+	cons, err := js.OrderedConsumer(ctx, natsusers.NATSStream, cfg)
 	if err != nil {
-		return fmt.Errorf("follow stream %s: %w", node.NATSStream, err)
+		return fmt.Errorf("follow stream %s: %w", natsusers.NATSStream, err)
 	}
 	msgs, err := cons.Messages(jetstream.PullMaxBytes(eventstore.PullBytes))
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"ledger/envelope"
 	"ledger/eventstore"
-	"ledger/node"
+	"ledger/natsusers"
 )
 
 // runLedger runs the ledger command line in-process and returns its output.
@@ -40,7 +40,7 @@ func TestTail(t *testing.T) {
 	if out, err := runLedger(t, ctx, "--data", dir, "nats-user", "create", "--name", "board", "--out", creds); err != nil {
 		t.Fatalf("nats-user create: %v: %s", err, out)
 	}
-	sopts, copts, err := node.EmbeddedAuth(dir)
+	sopts, copts, err := natsusers.EmbeddedAuth(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestNATSUserCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c node.NATSCredentials
+	var c natsusers.NATSCredentials
 	if err := json.Unmarshal([]byte(out), &c); err != nil || c.User != "stats" || c.Password == "" || c.URL != "nats://127.0.0.1:4333" {
 		t.Fatalf("credentials %+v, %v:\n%s", c, err, out)
 	}

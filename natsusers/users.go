@@ -1,4 +1,8 @@
-package node
+// Package natsusers owns the downstream NATS users of a node's embedded
+// server: their file under the data directory (names and bcrypt hashes),
+// their read-only permissions, the embedded server's authorization built
+// from them, and credentials files.
+package natsusers
 
 import (
 	"crypto/rand"
@@ -42,9 +46,9 @@ const (
 
 // Errors of the NATS user store. Match them with errors.Is.
 var (
-	ErrNATSUserExists   = errors.New("node: NATS user already exists")
-	ErrNATSUserNotFound = errors.New("node: no such NATS user")
-	ErrNATSUserName     = errors.New("node: bad NATS user name (1-64 letters, digits, '-', '_'; not \"ledger\")")
+	ErrNATSUserExists   = errors.New("natsusers: NATS user already exists")
+	ErrNATSUserNotFound = errors.New("natsusers: no such NATS user")
+	ErrNATSUserName     = errors.New("natsusers: bad NATS user name (1-64 letters, digits, '-', '_'; not \"ledger\")")
 )
 
 // NATSUser is one downstream (read-only) user of the embedded server.
@@ -133,11 +137,11 @@ func LoadNATSUsers(dataDir string) ([]NATSUser, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("node: read NATS users: %w", err)
+		return nil, fmt.Errorf("natsusers: read NATS users: %w", err)
 	}
 	var users []NATSUser
 	if err := json.Unmarshal(b, &users); err != nil {
-		return nil, fmt.Errorf("node: %s: %w", NATSUsersFile, err)
+		return nil, fmt.Errorf("natsusers: %s: %w", NATSUsersFile, err)
 	}
 	return users, nil
 }
@@ -161,7 +165,7 @@ func CreateNATSUser(dataDir, name string) (string, error) {
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(secret), bcrypt.DefaultCost)
 	if err != nil {
-		return "", fmt.Errorf("node: hash password: %w", err)
+		return "", fmt.Errorf("natsusers: hash password: %w", err)
 	}
 	users = append(users, NATSUser{Name: name, PasswordHash: string(hash), Created: time.Now().UTC()})
 	return secret, saveNATSUsers(dataDir, users)
@@ -192,7 +196,7 @@ func saveNATSUsers(dataDir string, users []NATSUser) error {
 	}
 	f, err := os.CreateTemp(dataDir, NATSUsersFile+".*")
 	if err != nil {
-		return fmt.Errorf("node: write NATS users: %w", err)
+		return fmt.Errorf("natsusers: write NATS users: %w", err)
 	}
 	defer os.Remove(f.Name()) // fails harmlessly once renamed
 	_, err = f.Write(append(b, '\n'))
@@ -206,7 +210,7 @@ func saveNATSUsers(dataDir string, users []NATSUser) error {
 		err = os.Rename(f.Name(), filepath.Join(dataDir, NATSUsersFile))
 	}
 	if err != nil {
-		return fmt.Errorf("node: write NATS users: %w", err)
+		return fmt.Errorf("natsusers: write NATS users: %w", err)
 	}
 	return nil
 }
@@ -218,14 +222,14 @@ func saveNATSUsers(dataDir string, users []NATSUser) error {
 func ReadNATSCredentials(path string) (string, []nats.Option, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("node: read credentials: %w", err)
+		return "", nil, fmt.Errorf("natsusers: read credentials: %w", err)
 	}
 	if !strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
 		return "", []nats.Option{nats.UserCredentials(path)}, nil
 	}
 	var c NATSCredentials
 	if err := json.Unmarshal(b, &c); err != nil {
-		return "", nil, fmt.Errorf("node: credentials %s: %w", path, err)
+		return "", nil, fmt.Errorf("natsusers: credentials %s: %w", path, err)
 	}
 	return c.URL, []nats.Option{nats.UserInfo(c.User, c.Password)}, nil
 }
@@ -246,7 +250,7 @@ func validUserName(s string) bool {
 func randomSecret() (string, error) {
 	var b [24]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("node: random password: %w", err)
+		return "", fmt.Errorf("natsusers: random password: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

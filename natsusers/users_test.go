@@ -1,4 +1,4 @@
-package node_test
+package natsusers_test
 
 import (
 	"context"
@@ -15,20 +15,20 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/eventstore"
-	"ledger/node"
+	"ledger/natsusers"
 )
 
 // openAuthStore opens a store whose embedded server listens on a random
 // loopback port with EmbeddedAuth's users, and returns it with the
 // credentials of a new downstream user.
-func openAuthStore(t *testing.T) (*eventstore.Store, node.NATSCredentials) {
+func openAuthStore(t *testing.T) (*eventstore.Store, natsusers.NATSCredentials) {
 	t.Helper()
 	dir := t.TempDir()
-	pw, err := node.CreateNATSUser(dir, "stats")
+	pw, err := natsusers.CreateNATSUser(dir, "stats")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sopts, copts, err := node.EmbeddedAuth(dir)
+	sopts, copts, err := natsusers.EmbeddedAuth(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func openAuthStore(t *testing.T) (*eventstore.Store, node.NATSCredentials) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return s, node.NATSCredentials{URL: s.Server().ClientURL(), User: "stats", Password: pw}
+	return s, natsusers.NATSCredentials{URL: s.Server().ClientURL(), User: "stats", Password: pw}
 }
 
 // appendEvents records n single-event commands, alternating between two
@@ -62,7 +62,7 @@ func appendEvents(t *testing.T, s *eventstore.Store, n int) {
 
 // connect connects as the downstream user; async errors (permission
 // violations) go to the returned channel.
-func connect(t *testing.T, c node.NATSCredentials) (*nats.Conn, <-chan error) {
+func connect(t *testing.T, c natsusers.NATSCredentials) (*nats.Conn, <-chan error) {
 	t.Helper()
 	errs := make(chan error, 16)
 	nc, err := nats.Connect(c.URL, nats.UserInfo(c.User, c.Password),
@@ -81,7 +81,7 @@ func connect(t *testing.T, c node.NATSCredentials) (*nats.Conn, <-chan error) {
 
 // consume fetches up to n messages from the durable consumer, acks each
 // (waiting for the server to confirm) and returns their stream sequences.
-func consume(t *testing.T, c node.NATSCredentials, n int) []uint64 {
+func consume(t *testing.T, c natsusers.NATSCredentials, n int) []uint64 {
 	t.Helper()
 	nc, _ := connect(t, c)
 	defer nc.Close()
@@ -223,26 +223,26 @@ func wantViolation(t *testing.T, errs <-chan error, subject string) {
 
 func TestNATSUsers(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := node.CreateNATSUser(dir, "ledger"); !errors.Is(err, node.ErrNATSUserName) {
+	if _, err := natsusers.CreateNATSUser(dir, "ledger"); !errors.Is(err, natsusers.ErrNATSUserName) {
 		t.Errorf("create ledger: %v, want ErrNATSUserName", err)
 	}
-	if _, err := node.CreateNATSUser(dir, "a"); err != nil {
+	if _, err := natsusers.CreateNATSUser(dir, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.CreateNATSUser(dir, "a"); !errors.Is(err, node.ErrNATSUserExists) {
+	if _, err := natsusers.CreateNATSUser(dir, "a"); !errors.Is(err, natsusers.ErrNATSUserExists) {
 		t.Errorf("create twice: %v, want ErrNATSUserExists", err)
 	}
-	fi, err := os.Stat(filepath.Join(dir, node.NATSUsersFile))
+	fi, err := os.Stat(filepath.Join(dir, natsusers.NATSUsersFile))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file: %v, mode %v; want 0600", err, fi.Mode())
 	}
-	if err := node.RevokeNATSUser(dir, "a"); err != nil {
+	if err := natsusers.RevokeNATSUser(dir, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := node.RevokeNATSUser(dir, "a"); !errors.Is(err, node.ErrNATSUserNotFound) {
+	if err := natsusers.RevokeNATSUser(dir, "a"); !errors.Is(err, natsusers.ErrNATSUserNotFound) {
 		t.Errorf("revoke twice: %v, want ErrNATSUserNotFound", err)
 	}
-	if users, err := node.LoadNATSUsers(dir); err != nil || len(users) != 0 {
+	if users, err := natsusers.LoadNATSUsers(dir); err != nil || len(users) != 0 {
 		t.Errorf("users %v, %v; want none", users, err)
 	}
 }
