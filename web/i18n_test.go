@@ -100,4 +100,31 @@ func TestTranslations(t *testing.T) {
 			}
 		}
 	}
+	screens(t, b, s.url, pages)
+}
+
+// screens opens every page on a phone (390x844) and a 10-inch tablet
+// (800x1280, portrait): no page may be wider than the screen, and on the
+// phone the navigation is behind the menu button, which opens it.
+func screens(t *testing.T, b context.Context, base string, pages []string) {
+	t.Helper()
+	sh := newShooter(t)
+	for _, size := range [][2]int64{{390, 844}, {800, 1280}} {
+		run(t, b, "screen size", viewport(size[0], size[1]))
+		for _, p := range pages {
+			checkWidth(t, b, base, p)
+		}
+		run(t, b, "turnout", chromedp.Navigate(base+"/turnout/22"), ready("/turnout/22", "turnout"))
+		nav := eval[bool](t, b, "navigation shown", `document.getElementById('nav').offsetParent !== null`)
+		if phone := size[0] < 600; nav == phone {
+			t.Errorf("at %d px the navigation is shown: %v", size[0], nav)
+		}
+		if size[0] < 600 {
+			sh.shot(b, "phone-turnout")
+			run(t, b, "open the menu", chromedp.Click(chromedp.ID("menu")), waitJS(`document.getElementById('nav').offsetParent !== null`))
+			sh.shot(b, "phone-menu")
+			run(t, b, "follow a link", chromedp.Click(chromedp.CSS(`#nav a[data-nav="consultations"]`)),
+				waitJS(`document.getElementById('main').dataset.ready === 'consultations' && document.getElementById('nav').offsetParent === null`))
+		}
+	}
 }

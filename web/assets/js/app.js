@@ -126,6 +126,15 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', render);
 window.addEventListener('ledger:unauthorized', () => { if (location.pathname !== '/signin') signOut(); });
 document.getElementById('signout').addEventListener('click', signOut);
+// The menu button (phones): opens and closes the navigation; following a
+// link closes it.
+const menu = document.getElementById('menu');
+function setMenu(open) {
+  document.querySelector('header.top').classList.toggle('open', open);
+  menu.setAttribute('aria-expanded', String(open));
+}
+menu.addEventListener('click', () => setMenu(menu.getAttribute('aria-expanded') !== 'true'));
+document.getElementById('nav').addEventListener('click', (e) => { if (e.target.closest('a')) setMenu(false); });
 document.getElementById('lang').addEventListener('click', () => {
   setLang(lang() === 'zh' ? 'en' : 'zh');
   showChrome();
