@@ -55,6 +55,10 @@ func openPebble(dir string, fs vfs.FS, readOnly bool) (*pebble.DB, error) {
 	opts.LBaseMaxBytes = 256 << 20
 	opts.L0CompactionThreshold = 8
 	opts.L0StopWritesThreshold = 24
+	// Without a DataCorruption listener Pebble calls Logger.Fatalf on a
+	// checksum mismatch; with it the read returns the corruption error,
+	// which callers report as corrupt_store (AsStoreDamage).
+	opts.EventListener = &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}}
 	opts.EnsureDefaults()
 	return pebble.Open(dir, opts)
 }

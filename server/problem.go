@@ -194,6 +194,9 @@ func problemOf(err error) (*Problem, bool) {
 			"JetStream is unavailable for now (for example while it elects a new leader); retry with the same command ID")
 		p.retry(1)
 		return p, false
+	case eventstore.IsStoreDamage(err):
+		return newProblem(classNotReady, "corrupt_store", "节点的 Pebble 副本已损坏；请停止节点，用 ledger audit verify --deep 查明文件，再用 ledger rebuild --from-jetstream 重建",
+			"the node's Pebble copy is damaged; stop the node, name the file with ledger audit verify --deep, then rebuild it with ledger rebuild --from-jetstream"), false
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		p := newProblem(classNotReady, "unavailable", "服务暂不可用，请稍后重试", "the server could not finish in time; retry")
 		p.retry(1)

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"ledger/eventstore"
@@ -28,5 +29,15 @@ func TestUnavailableIsRetryable(t *testing.T) {
 	}
 	if clientCaused {
 		t.Fatal("an unavailable JetStream must be logged as the server's problem")
+	}
+}
+
+// Damage of the Pebble copy met by a query is a 503 corrupt_store that says
+// what to do, in both languages, not an internal error.
+func TestCorruptStoreProblem(t *testing.T) {
+	err := fmt.Errorf("projections: turnout: %w", &eventstore.StoreDamage{File: "pebble/000005.sst", Reason: "checksum mismatch"})
+	p, _ := problemOf(err)
+	if p.Status != http.StatusServiceUnavailable || p.Code != "corrupt_store" || p.ZH == "" || !strings.Contains(p.EN, "rebuild") {
+		t.Fatalf("got %+v", p)
 	}
 }
