@@ -100,7 +100,25 @@ func TestTranslations(t *testing.T) {
 			}
 		}
 	}
+	checkCSV(t, b, s.url)
 	screens(t, b, s.url, pages)
+}
+
+// checkCSV: every table has an export button, and the CSV of the turnout
+// table starts with a byte order mark and holds the table's rows.
+func checkCSV(t *testing.T, b context.Context, base string) {
+	t.Helper()
+	run(t, b, "turnout", chromedp.Navigate(base+"/turnout/22"), ready("/turnout/22", "turnout"))
+	const dom = `import(document.querySelector('script[type=module]').src.replace(/app\.js$/, 'dom.js'))`
+	csv := get(t, b, "csv", chromedp.Evaluate[string](dom+`.then(m => m.tableCSV(document.getElementById('children')))`, chromedp.EvalAwaitPromise))
+	rows := eval[[]screenRow](t, b, "rows", rowsJS)
+	lines := strings.Split(strings.TrimSuffix(csv, "\r\n"), "\r\n")
+	if !strings.HasPrefix(csv, "\uFEFF") || len(lines) != len(rows)+1 || !strings.HasPrefix(lines[1], rows[0].Cells[0]+","+rows[0].Cells[1]) {
+		t.Errorf("CSV of the turnout table: %q; rows %v", csv, rows)
+	}
+	if n := eval[[]int](t, b, "buttons", `[document.querySelectorAll('main table').length, document.querySelectorAll('[data-testid="csv"]').length]`); n[0] != n[1] || n[0] == 0 {
+		t.Errorf("%d tables, %d export buttons", n[0], n[1])
+	}
 }
 
 // screens opens every page on a phone (390x844) and a 10-inch tablet

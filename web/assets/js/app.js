@@ -3,7 +3,7 @@
 
 import { applyStatic, lang, setLang, t } from './i18n.js';
 import { headers, setToken, token } from './api.js';
-import { el, errorBox, fill } from './dom.js';
+import { addCSVButtons, el, errorBox, fill } from './dom.js';
 import { defaultRegion } from './regions.js';
 
 const main = document.getElementById('main');
@@ -82,6 +82,7 @@ export async function render() {
     const ctrl = new AbortController();
     leave = () => ctrl.abort();
     await page.render(main, params, { caps, signal: ctrl.signal, navigate, signedIn, ...(route[2] || {}) });
+    if (my === seq) addCSVButtons(main, path.split('/').filter(Boolean).join('-') || 'ledger');
   } catch (e) {
     if (my === seq) fill(main, errorBox(e));
   }

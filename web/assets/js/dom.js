@@ -68,3 +68,25 @@ export function fill(e, ...children) {
   append(e, children);
   return e;
 }
+
+// tableCSV returns a table's text as CSV (RFC 4180, CRLF) with a UTF-8
+// byte order mark, so that Excel opens the Chinese text as it is.
+export function tableCSV(tbl) {
+  const q = (s) => (/[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s);
+  const rows = [...tbl.rows].map((r) => [...r.cells].map((c) => q(c.innerText.trim())).join(','));
+  return '\uFEFF' + rows.join('\r\n') + '\r\n';
+}
+
+// addCSVButtons puts an "export CSV" button before every table under root
+// (except printed sheets); the file is named after the page and table.
+export function addCSVButtons(root, name) {
+  [...root.querySelectorAll('table')].filter((tb) => !tb.closest('.sheet, .paper')).forEach((tb, i) => {
+    const b = el('button', { type: 'button', class: 'csv no-print', data: { testid: 'csv' }, onclick: () => {
+      const url = URL.createObjectURL(new Blob([tableCSV(tb)], { type: 'text/csv;charset=utf-8' }));
+      const a = el('a', { href: url, download: `${name}-${tb.id || i + 1}.csv` });
+      document.body.append(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } }, t('csv.export'));
+    tb.before(b);
+  });
+}

@@ -4,7 +4,7 @@
 const zh = {
   'app.title': '社区选举与协商台账',
   'nav.turnout': '投票率', 'nav.consultations': '社区协商', 'nav.supervision': '监督整治', 'nav.audit': '审计',
-  'nav.signout': '退出', 'nav.menu': '菜单', 'lang.switch': 'English',
+  'nav.signout': '退出', 'nav.menu': '菜单', 'csv.export': '导出CSV', 'election.difference': '差额', 'election.fewerReturned': '收回少于发出', 'election.moreReturned': '收回多于发出', 'election.boxInvalid': '本箱投票无效', 'lang.switch': 'English',
   'role.admin': '管理员', 'role.inspector': '监督检查', 'role.operator': '工作人员', 'role.observer': '观察员',
   'signin.title': '登录', 'signin.token': '访问令牌', 'signin.submit': '登录',
   'signin.help': '请输入管理员发放的令牌。令牌只保存在本标签页（sessionStorage），关闭即清除。',
@@ -82,7 +82,7 @@ const zh = {
 const en = {
   'app.title': 'Community election & consultation ledger',
   'nav.turnout': 'Turnout', 'nav.consultations': 'Consultations', 'nav.supervision': 'Supervision', 'nav.audit': 'Audit',
-  'nav.signout': 'Sign out', 'nav.menu': 'Menu', 'lang.switch': '中文',
+  'nav.signout': 'Sign out', 'nav.menu': 'Menu', 'csv.export': 'Export CSV', 'election.difference': 'Difference', 'election.fewerReturned': 'fewer returned than issued', 'election.moreReturned': 'more returned than issued', 'election.boxInvalid': 'box declared invalid', 'lang.switch': '中文',
   'role.admin': 'administrator', 'role.inspector': 'inspector', 'role.operator': 'staff', 'role.observer': 'observer',
   'signin.title': 'Sign in', 'signin.token': 'Access token', 'signin.submit': 'Sign in',
   'signin.help': 'Enter the token your administrator gave you. It is kept in this tab only (sessionStorage) and cleared when you close it.',

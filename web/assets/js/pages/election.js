@@ -145,14 +145,26 @@ async function loadRecon(sec, id, results, ctx) {
         [t('election.station'), (b) => [el('span', { class: 'code' }, b.station_id), b.mobile ? el('small', { class: 'muted' }, ' · ' + t('election.mobileBox')) : ''], ''],
         [t('election.issued'), (b) => num(b.issued), 'n'],
         [t('election.returned'), (b) => num(b.returned), 'n'],
+        [t('election.difference'), (b) => (b.returned > b.issued ? '+' : '') + num(b.returned - b.issued), 'n'],
         [t('election.spoiled'), (b) => num(b.spoiled), 'n'],
         [t('election.closed'), (b) => (b.count_closed ? t('yes') : t('no')), ''],
-        [t('election.flags'), (b) => (b.flags || []).join(', '), ''],
-      ], rc.boxes || [], (b) => ({ class: flagged.has(b.station_id) || (b.flags || []).length ? 'under' : '', data: { testid: 'box-row' } })));
+        [t('election.flags'), (b) => boxFlags(b).join(', '), ''],
+      ], rc.boxes || [], (b) => ({ class: flagged.has(b.station_id) || boxFlags(b).length ? 'under' : '', data: { testid: 'box-row' } })));
     }
   } catch (e) {
     if (!ctx.signal.aborted) sec.append(errorBox(e));
   }
+}
+
+// boxFlags names what is wrong with a box: more ballots returned than
+// issued (the round is invalid), or fewer (a ballot missing, once the
+// count is closed), and the server's other flags.
+function boxFlags(b) {
+  const out = [];
+  if (b.returned > b.issued) out.push(t('election.moreReturned'));
+  else if (b.count_closed && b.returned < b.issued) out.push(t('election.fewerReturned'));
+  for (const f of b.flags || []) if (f !== 'more_returned_than_issued') out.push(f === 'box_invalid' ? t('election.boxInvalid') : f);
+  return out;
 }
 
 // day formats a time as a calendar date in China, in the page's language.
