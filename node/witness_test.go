@@ -14,6 +14,7 @@ import (
 
 	"ledger/app"
 	"ledger/audit"
+	"ledger/backup"
 	"ledger/cosig"
 	"ledger/domain"
 	"ledger/node"
@@ -204,8 +205,8 @@ func TestSplitViewRefused(t *testing.T) {
 	n := openWitnessed(t, dir, flags, 2)
 	callElections(t, n, 3)
 	waitStatus(t, n, "cosigned at 3", func(s audit.CosignStatus) bool { return s.Size == 3 && s.Cosigned == 3 })
-	backup := filepath.Join(t.TempDir(), "backup")
-	if _, err := node.Backup(ctx, n, backup); err != nil {
+	bdir := filepath.Join(t.TempDir(), "backup")
+	if _, err := backup.Backup(ctx, n, bdir); err != nil {
 		t.Fatal(err)
 	}
 	callElections(t, n, 3)
@@ -213,7 +214,7 @@ func TestSplitViewRefused(t *testing.T) {
 	n.Close()
 
 	forkDir := filepath.Join(t.TempDir(), "restored")
-	if _, err := node.Restore(ctx, backup, node.Config{DataDir: forkDir}); err != nil {
+	if _, err := backup.Restore(ctx, bdir, node.Config{DataDir: forkDir}); err != nil {
 		t.Fatal(err)
 	}
 	fork := openWitnessed(t, forkDir, flags, 2)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"ledger/backup"
 	"ledger/node"
 )
 
@@ -21,8 +22,8 @@ func TestClusterBackupRestoresEmbedded(t *testing.T) {
 	c := startProcCluster(t)
 	n := openClusterNode(t, node.Config{DataDir: t.TempDir(), NATSURL: c.urlsFrom(0), Offline: true})
 	setupElectionOn(t, n, 2, 20)
-	backup := filepath.Join(t.TempDir(), "backup")
-	info, err := node.Backup(context.Background(), n, backup)
+	bdir := filepath.Join(t.TempDir(), "backup")
+	info, err := backup.Backup(context.Background(), n, bdir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +36,9 @@ func TestClusterBackupRestoresEmbedded(t *testing.T) {
 	}
 
 	data := filepath.Join(t.TempDir(), "embedded")
-	out, err := exec.Command(bin, "restore", backup, "--data", data).CombinedOutput()
+	out, err := exec.Command(bin, "restore", bdir, "--data", data).CombinedOutput()
 	if err != nil {
-		t.Fatalf("ledger restore of a cluster backup into an embedded node: %v\n%s", err, out)
+		t.Fatalf("ledger restore of a cluster bdir into an embedded node: %v\n%s", err, out)
 	}
 	r, err := node.Open(context.Background(), node.Config{DataDir: data, Offline: true})
 	if err != nil {
@@ -47,7 +48,7 @@ func TestClusterBackupRestoresEmbedded(t *testing.T) {
 	<-r.Store.Ready()
 	root, err := r.Tree.Root(info.TreeSize)
 	if err != nil || hex.EncodeToString(root) != info.Root {
-		t.Fatalf("restored root %x (%v), backup %s", root, err, info.Root)
+		t.Fatalf("restored root %x (%v), bdir %s", root, err, info.Root)
 	}
 	stream, err := r.Store.Stream()
 	if err != nil {

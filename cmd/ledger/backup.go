@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ledger/node"
+	"ledger/backup"
 )
 
 func newBackupCmd(g *globals) *cobra.Command {
@@ -30,7 +30,7 @@ the stream is snapshotted from the cluster.`,
 			if err != nil {
 				return err
 			}
-			info, err := node.Backup(cmd.Context(), n, out)
+			info, err := backup.Backup(cmd.Context(), n, out)
 			if cerr := n.Close(); err == nil {
 				err = cerr
 			}
@@ -62,8 +62,8 @@ check passed: a failed restore leaves --data as it was. Run "ledger audit verify
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := g.nodeConfig()
 			cfg.Replicas = replicas
-			info, err := node.Restore(cmd.Context(), args[0], cfg)
-			if errors.Is(err, node.ErrRestoreMismatch) {
+			info, err := backup.Restore(cmd.Context(), args[0], cfg)
+			if errors.Is(err, backup.ErrRestoreMismatch) {
 				return exitError{code: 1, msg: err.Error()}
 			}
 			if err != nil {
@@ -77,12 +77,12 @@ check passed: a failed restore leaves --data as it was. Run "ledger audit verify
 	return cmd
 }
 
-func reportBackup(cmd *cobra.Command, g *globals, what, dir string, info node.BackupInfo) error {
+func reportBackup(cmd *cobra.Command, g *globals, what, dir string, info backup.BackupInfo) error {
 	if g.jsonOut {
 		return printJSON(cmd.OutOrStdout(), struct {
 			Done string `json:"done"`
 			Dir  string `json:"dir"`
-			node.BackupInfo
+			backup.BackupInfo
 		}{what, dir, info})
 	}
 	_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d events, stream %d bytes, Merkle root %s, files %v\n",

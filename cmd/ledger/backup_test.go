@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"ledger/backup"
 	"ledger/node"
 )
 
@@ -20,7 +21,7 @@ func TestBackupRestore(t *testing.T) {
 	if got, code := run(t, "backup", "--out", out, "--data", dir); code != 0 {
 		t.Fatalf("backup: exit %d\n%s", code, got)
 	}
-	for _, f := range []string{node.ManifestFile, node.StreamFile, "checkpoint.key", "checkpoint.pub", "pebble"} {
+	for _, f := range []string{backup.ManifestFile, backup.StreamFile, "checkpoint.key", "checkpoint.pub", "pebble"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("backup lacks %s: %v", f, err)
 		}

@@ -1,4 +1,8 @@
-package node
+// Package backup copies a stopped ledger node into a backup directory (a
+// Pebble checkpoint, a JetStream stream snapshot taken through the
+// JetStream API, keys and tokens, a manifest) and restores one into a new
+// data directory, embedded or on a cluster, atomically.
+package backup
 
 import (
 	"bufio"
@@ -19,6 +23,7 @@ import (
 	"ledger/audit"
 	"ledger/eventstore"
 	"ledger/natsusers"
+	"ledger/node"
 )
 
 // Files of a backup directory (see [Backup]).
@@ -53,7 +58,7 @@ type BackupInfo struct {
 
 // ErrNotEmpty is returned by Backup and Restore when the target directory
 // already holds files: neither overwrites anything.
-var ErrNotEmpty = errors.New("node: target directory is not empty")
+var ErrNotEmpty = errors.New("backup: target directory is not empty")
 
 // Backup writes a copy of node n into dir (created, mode 0700; it must not
 // exist or be empty): a Pebble checkpoint first, then a snapshot of the
@@ -65,7 +70,7 @@ var ErrNotEmpty = errors.New("node: target directory is not empty")
 // backing up a node that serves writes is consistent too, but the data
 // directory is locked by a running "ledger serve", so the command line
 // backs up a stopped node.
-func Backup(ctx context.Context, n *Node, dir string) (BackupInfo, error) {
+func Backup(ctx context.Context, n *node.Node, dir string) (BackupInfo, error) {
 	if err := emptyDir(dir); err != nil {
 		return BackupInfo{}, err
 	}
@@ -76,7 +81,7 @@ func Backup(ctx context.Context, n *Node, dir string) (BackupInfo, error) {
 	}
 	info := BackupInfo{CreatedAt: time.Now().UTC(), Origin: n.Config.Origin}
 	if err := n.Store.DB().Checkpoint(filepath.Join(dir, PebbleDir), pebble.WithFlushedWAL()); err != nil {
-		return info, fmt.Errorf("node: pebble checkpoint: %w", err)
+		return info, fmt.Errorf("backup: pebble checkpoint: %w", err)
 	}
 	if err := checkpointInfo(filepath.Join(dir, PebbleDir), &info); err != nil {
 		return info, err
@@ -97,7 +102,7 @@ func Backup(ctx context.Context, n *Node, dir string) (BackupInfo, error) {
 func checkpointInfo(dir string, info *BackupInfo) error {
 	db, err := eventstore.OpenPebble(dir, true)
 	if err != nil {
-		return fmt.Errorf("node: open pebble checkpoint: %w", err)
+		return fmt.Errorf("backup: open pebble checkpoint: %w", err)
 	}
 	defer db.Close()
 	tree, err := audit.NewTree(db)
@@ -108,7 +113,7 @@ func checkpointInfo(dir string, info *BackupInfo) error {
 	if info.TreeSize > 0 {
 		root, err := tree.Root(info.TreeSize)
 		if err != nil {
-			return fmt.Errorf("node: merkle root of the checkpoint: %w", err)
+			return fmt.Errorf("backup: merkle root of the checkpoint: %w", err)
 		}
 		info.Root = hex.EncodeToString(root)
 	}
@@ -128,7 +133,7 @@ func snapshotStream(ctx context.Context, nc *nats.Conn, stream, file string, inf
 	inbox := nats.NewInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
-		return fmt.Errorf("node: snapshot subscribe: %w", err)
+		return fmt.Errorf("backup: snapshot subscribe: %w", err)
 	}
 	defer sub.Unsubscribe()
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
@@ -137,23 +142,23 @@ func snapshotStream(ctx context.Context, nc *nats.Conn, stream, file string, inf
 	req, _ := json.Marshal(server.JSApiStreamSnapshotRequest{DeliverSubject: inbox, NoConsumers: true, ChunkSize: 256 << 10})
 	var resp server.JSApiStreamSnapshotResponse
 	if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamSnapshotT, stream), req, &resp); err != nil {
-		return fmt.Errorf("node: snapshot stream %s: %w", stream, err)
+		return fmt.Errorf("backup: snapshot stream %s: %w", stream, err)
 	}
 	info.Stream, _ = json.Marshal(resp.Config)
 	info.StreamState, _ = json.Marshal(resp.State)
 	for {
 		m, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
-			return fmt.Errorf("node: snapshot chunk: %w", err)
+			return fmt.Errorf("backup: snapshot chunk: %w", err)
 		}
 		if len(m.Data) == 0 { // the end: a status header, 204 when complete
 			if st := m.Header.Get("Status"); st != "" && st != "204" {
-				return fmt.Errorf("node: snapshot of %s failed: %s %s", stream, st, m.Header.Get("Description"))
+				return fmt.Errorf("backup: snapshot of %s failed: %s %s", stream, st, m.Header.Get("Description"))
 			}
 			break
 		}
 		if _, err := w.Write(m.Data); err != nil {
-			return fmt.Errorf("node: write snapshot: %w", err)
+			return fmt.Errorf("backup: write snapshot: %w", err)
 		}
 		info.StreamBytes += int64(len(m.Data))
 		if m.Reply != "" {
@@ -192,10 +197,10 @@ func ReadBackupInfo(dir string) (BackupInfo, error) {
 	var info BackupInfo
 	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
-		return info, fmt.Errorf("node: not a backup: %w", err)
+		return info, fmt.Errorf("backup: not a backup: %w", err)
 	}
 	if err := json.Unmarshal(b, &info); err != nil {
-		return info, fmt.Errorf("node: %s: %w", ManifestFile, err)
+		return info, fmt.Errorf("backup: %s: %w", ManifestFile, err)
 	}
 	return info, nil
 }
@@ -215,7 +220,7 @@ func ReadBackupInfo(dir string) (BackupInfo, error) {
 // check passed; on any error the target is left as it was (absent or
 // empty) and nothing is left beside it. A stream restored into a cluster
 // stays there (JetStream's restore creates it only once complete).
-func Restore(ctx context.Context, from string, cfg Config) (BackupInfo, error) {
+func Restore(ctx context.Context, from string, cfg node.Config) (BackupInfo, error) {
 	info, err := ReadBackupInfo(from)
 	if err != nil {
 		return info, err
@@ -226,7 +231,7 @@ func Restore(ctx context.Context, from string, cfg Config) (BackupInfo, error) {
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".restore-*")
 	if err != nil {
-		return info, fmt.Errorf("node: restore: %w", err)
+		return info, fmt.Errorf("backup: restore: %w", err)
 	}
 	defer os.RemoveAll(tmp) // nothing is left once renamed
 	cfg.DataDir = tmp
@@ -234,7 +239,7 @@ func Restore(ctx context.Context, from string, cfg Config) (BackupInfo, error) {
 		return info, err
 	}
 	if err := os.Rename(tmp, target); err != nil {
-		return info, fmt.Errorf("node: move the restored directory into place: %w", err)
+		return info, fmt.Errorf("backup: move the restored directory into place: %w", err)
 	}
 	return info, syncDir(filepath.Dir(target))
 }
@@ -262,12 +267,9 @@ func restoreTarget(dir string) (string, error) {
 
 // restoreInto restores the backup in from into the empty cfg.DataDir and
 // checks the result.
-func restoreInto(ctx context.Context, from string, cfg Config, info BackupInfo) error {
-	if err := cfg.setDefaults(); err != nil {
-		return err
-	}
+func restoreInto(ctx context.Context, from string, cfg node.Config, info BackupInfo) error {
 	if err := copyTree(filepath.Join(from, PebbleDir), filepath.Join(cfg.DataDir, PebbleDir)); err != nil {
-		return fmt.Errorf("node: restore pebble: %w", err)
+		return fmt.Errorf("backup: restore pebble: %w", err)
 	}
 	if _, err := copyFiles(from, cfg.DataDir, info.Files); err != nil {
 		return err
@@ -280,7 +282,7 @@ func restoreInto(ctx context.Context, from string, cfg Config, info BackupInfo) 
 
 // restoreStreamOf restores the stream of the backup in from into the
 // embedded server of cfg.DataDir or the cluster of cfg.NATSURL.
-func restoreStreamOf(ctx context.Context, from string, cfg Config, info BackupInfo) error {
+func restoreStreamOf(ctx context.Context, from string, cfg node.Config, info BackupInfo) error {
 	nc, stop, err := restoreConn(cfg)
 	if err != nil {
 		return err
@@ -299,11 +301,11 @@ func restoreStreamOf(ctx context.Context, from string, cfg Config, info BackupIn
 // checkRestored opens the restored node, waits until it has ingested the
 // stream, and compares the Merkle root at the backup's tree size with the
 // manifest's.
-func checkRestored(ctx context.Context, cfg Config, info BackupInfo) error {
+func checkRestored(ctx context.Context, cfg node.Config, info BackupInfo) error {
 	cfg.Offline = true
-	n, err := Open(ctx, cfg)
+	n, err := node.Open(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("node: open the restored node: %w", err)
+		return fmt.Errorf("backup: open the restored node: %w", err)
 	}
 	defer n.Close()
 	select {
@@ -316,7 +318,7 @@ func checkRestored(ctx context.Context, cfg Config, info BackupInfo) error {
 	}
 	root, err := n.Tree.Root(info.TreeSize)
 	if err != nil {
-		return fmt.Errorf("node: restored tree: %w", err)
+		return fmt.Errorf("backup: restored tree: %w", err)
 	}
 	if got := hex.EncodeToString(root); got != info.Root {
 		return fmt.Errorf("%w: Merkle root %s at size %d, the backup has %s", ErrRestoreMismatch, got, info.TreeSize, info.Root)
@@ -326,7 +328,7 @@ func checkRestored(ctx context.Context, cfg Config, info BackupInfo) error {
 
 // ErrRestoreMismatch means the restored node does not hold the backup's
 // Merkle root at the backup's size; the restore was not moved into place.
-var ErrRestoreMismatch = errors.New("node: restored log differs from the backup")
+var ErrRestoreMismatch = errors.New("backup: restored log differs from the backup")
 
 // syncDir fsyncs a directory so that a rename in it is durable.
 func syncDir(dir string) error {
@@ -340,29 +342,29 @@ func syncDir(dir string) error {
 
 // restoreConn connects to the cluster of cfg, or starts the embedded
 // server of cfg.DataDir (no client port) and connects in-process.
-func restoreConn(cfg Config) (*nats.Conn, func(), error) {
+func restoreConn(cfg node.Config) (*nats.Conn, func(), error) {
 	opts := append([]nats.Option{nats.Name("ledger-restore")}, cfg.NATSOptions...)
 	if cfg.NATSURL != "" {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("node: connect to NATS: %w", err)
+			return nil, nil, fmt.Errorf("backup: connect to NATS: %w", err)
 		}
 		return nc, nc.Close, nil
 	}
 	ns, err := server.NewServer(&server.Options{ServerName: "ledger", JetStream: true, DontListen: true,
 		StoreDir: filepath.Join(cfg.DataDir, "jetstream"), NoSigs: true, NoLog: true})
 	if err != nil {
-		return nil, nil, fmt.Errorf("node: embedded NATS: %w", err)
+		return nil, nil, fmt.Errorf("backup: embedded NATS: %w", err)
 	}
 	ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
-		return nil, nil, errors.New("node: embedded NATS did not start")
+		return nil, nil, errors.New("backup: embedded NATS did not start")
 	}
 	nc, err := nats.Connect(ns.ClientURL(), append(opts, nats.InProcessServer(ns))...)
 	if err != nil {
 		ns.Shutdown()
-		return nil, nil, fmt.Errorf("node: connect to embedded NATS: %w", err)
+		return nil, nil, fmt.Errorf("backup: connect to embedded NATS: %w", err)
 	}
 	return nc, func() { nc.Close(); ns.Shutdown(); ns.WaitForShutdown() }, nil
 }
@@ -372,10 +374,10 @@ func restoreConn(cfg Config) (*nats.Conn, func(), error) {
 func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupInfo, replicas int, cluster bool) error {
 	var req server.JSApiStreamRestoreRequest
 	if err := json.Unmarshal(info.Stream, &req.Config); err != nil {
-		return fmt.Errorf("node: stream config in manifest: %w", err)
+		return fmt.Errorf("backup: stream config in manifest: %w", err)
 	}
 	if err := json.Unmarshal(info.StreamState, &req.State); err != nil {
-		return fmt.Errorf("node: stream state in manifest: %w", err)
+		return fmt.Errorf("backup: stream state in manifest: %w", err)
 	}
 	req.Config.Replicas = replicas
 	if !cluster {
@@ -390,7 +392,7 @@ func restoreStream(ctx context.Context, nc *nats.Conn, file string, info BackupI
 	body, _ := json.Marshal(req)
 	var resp server.JSApiStreamRestoreResponse
 	if err := jsRequest(ctx, nc, fmt.Sprintf(server.JSApiStreamRestoreT, req.Config.Name), body, &resp); err != nil {
-		return fmt.Errorf("node: restore stream %s: %w", req.Config.Name, err)
+		return fmt.Errorf("backup: restore stream %s: %w", req.Config.Name, err)
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -406,7 +408,7 @@ func sendChunks(ctx context.Context, nc *nats.Conn, subject string, r io.Reader)
 		n, err := io.ReadFull(r, chunk)
 		if n > 0 {
 			if _, rerr := nc.RequestWithContext(ctx, subject, chunk[:n]); rerr != nil {
-				return fmt.Errorf("node: restore chunk: %w", rerr)
+				return fmt.Errorf("backup: restore chunk: %w", rerr)
 			}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -420,7 +422,7 @@ func sendChunks(ctx context.Context, nc *nats.Conn, subject string, r io.Reader)
 	defer cancel()
 	var done server.JSApiStreamCreateResponse
 	if err := jsRequest(ctx, nc, subject, nil, &done); err != nil {
-		return fmt.Errorf("node: finish restore: %w", err)
+		return fmt.Errorf("backup: finish restore: %w", err)
 	}
 	return nil
 }
@@ -446,7 +448,7 @@ func copyFiles(from, to string, names []string) ([]string, error) {
 			continue
 		}
 		if err != nil {
-			return done, fmt.Errorf("node: copy %s: %w", name, err)
+			return done, fmt.Errorf("backup: copy %s: %w", name, err)
 		}
 		done = append(done, name)
 	}

@@ -1,4 +1,4 @@
-package node_test
+package backup_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"ledger/app"
+	"ledger/backup"
 	"ledger/domain"
 	"ledger/node"
 )
@@ -36,19 +37,19 @@ func TestBackupRestore(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "backup")
-	info, err := node.Backup(ctx, n, dir)
+	info, err := backup.Backup(ctx, n, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.Backup(ctx, n, dir); !errors.Is(err, node.ErrNotEmpty) {
-		t.Fatalf("second backup into %s: %v, want ErrNotEmpty", dir, err)
+	if _, err := backup.Backup(ctx, n, dir); !errors.Is(err, backup.ErrNotEmpty) {
+		t.Fatalf("second bdir into %s: %v, want ErrNotEmpty", dir, err)
 	}
 	n.Close()
 	if info.TreeSize != 3 || info.StreamBytes == 0 {
 		t.Fatalf("backup info %+v", info)
 	}
 	cfg := node.Config{DataDir: filepath.Join(t.TempDir(), "restored"), Offline: true}
-	if _, err := node.Restore(ctx, dir, cfg); err != nil {
+	if _, err := backup.Restore(ctx, dir, cfg); err != nil {
 		t.Fatal(err)
 	}
 	r, err := node.Open(ctx, cfg)
@@ -59,6 +60,6 @@ func TestBackupRestore(t *testing.T) {
 	<-r.Store.Ready()
 	root, err := r.Tree.Root(info.TreeSize)
 	if err != nil || hex.EncodeToString(root) != info.Root {
-		t.Fatalf("restored root %x (%v), backup %s", root, err, info.Root)
+		t.Fatalf("restored root %x (%v), bdir %s", root, err, info.Root)
 	}
 }

@@ -1,4 +1,4 @@
-package node_test
+package backup_test
 
 import (
 	"context"
@@ -6,7 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/oklog/ulid/v2"
+
+	"ledger/app"
+	"ledger/backup"
+	"ledger/domain"
 	"ledger/node"
 )
 
@@ -15,8 +21,8 @@ import (
 // beside it; a target that holds files is refused and left alone.
 func TestRestoreIsAtomic(t *testing.T) {
 	ctx := context.Background()
-	backup := backupOfThree(t)
-	snap := filepath.Join(backup, node.StreamFile)
+	bdir := backupOfThree(t)
+	snap := filepath.Join(bdir, backup.StreamFile)
 	fi, err := os.Stat(snap)
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +33,7 @@ func TestRestoreIsAtomic(t *testing.T) {
 
 	parent := t.TempDir()
 	absent := filepath.Join(parent, "absent")
-	if _, err := node.Restore(ctx, backup, node.Config{DataDir: absent, Offline: true}); err == nil {
+	if _, err := backup.Restore(ctx, bdir, node.Config{DataDir: absent, Offline: true}); err == nil {
 		t.Fatal("restore of a truncated snapshot succeeded")
 	}
 	if _, err := os.Stat(absent); !errors.Is(err, os.ErrNotExist) {
@@ -41,7 +47,7 @@ func TestRestoreIsAtomic(t *testing.T) {
 	if err := os.Mkdir(empty, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.Restore(ctx, backup, node.Config{DataDir: empty, Offline: true}); err == nil {
+	if _, err := backup.Restore(ctx, bdir, node.Config{DataDir: empty, Offline: true}); err == nil {
 		t.Fatal("restore of a truncated snapshot succeeded")
 	}
 	if left := entries(t, empty); len(left) != 0 {
@@ -59,7 +65,7 @@ func TestRestoreIsAtomic(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.Restore(ctx, backupOfThree(t), node.Config{DataDir: full, Offline: true}); !errors.Is(err, node.ErrNotEmpty) {
+	if _, err := backup.Restore(ctx, backupOfThree(t), node.Config{DataDir: full, Offline: true}); !errors.Is(err, backup.ErrNotEmpty) {
 		t.Fatalf("restore into a directory with files: %v, want ErrNotEmpty", err)
 	}
 	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" || len(entries(t, full)) != 1 {
@@ -79,7 +85,7 @@ func backupOfThree(t *testing.T) string {
 	defer n.Close()
 	callElections(t, n, 3)
 	dir := filepath.Join(t.TempDir(), "backup")
-	if _, err := node.Backup(ctx, n, dir); err != nil {
+	if _, err := backup.Backup(ctx, n, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -96,4 +102,20 @@ func entries(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// callElections records count calls of election through n.
+func callElections(t *testing.T, n *node.Node, count int) {
+	t.Helper()
+	for range count {
+		cmd, err := domain.DecodeCommand("call_election", []byte(`{"election_id":"`+ulid.Make().String()+
+			`","region":"220102001001","committee":"villagers","seats":5,"election_day":"2026-05-01","election_committee":["主任 王建国"],"rules":{}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+		if _, err := n.Ledger.Execute(context.Background(), cmd, app.Meta{CommandID: ulid.Make().String(), OccurredAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
