@@ -52,4 +52,10 @@ func TestReadyzNamesIntegrity(t *testing.T) {
 	if _, err := e.n.Checkpointer.SignNow(ctx); !errors.Is(err, audit.ErrHeld) {
 		t.Errorf("checkpoint signed over disagreeing copies: %v", err)
 	}
+	for _, path := range []string{"/api/v1/streams/events/regions/22", "/api/v1/streams/turnout/elections/" + el.ID} {
+		got := e.sse(t, path, e.admin, 1)
+		if len(got) != 1 || got[0]["event"] != "alert" || got[0]["id"] != "" || !strings.Contains(got[0]["data"], "no longer exists") {
+			t.Errorf("%s: got %v, want the scrub's alert", path, got)
+		}
+	}
 }

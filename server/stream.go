@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -157,6 +158,18 @@ func (s *Server) openStream(ctx context.Context, body func(huma.Context)) (*huma
 	}}, nil
 }
 
+// writeAlert sends the scrub's alert (eventstore.IntegrityError as JSON)
+// as an "alert" event with no id, so that a client's Last-Event-ID stays
+// a log position.
+func writeAlert(w io.Writer, alert error) error {
+	b, err := json.Marshal(alert)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "event: alert\ndata: %s\n\n", b)
+	return err
+}
+
 func writeSSE(w io.Writer, id uint64, event string, data []byte) error {
 	_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", id, event, bytes.TrimSpace(data))
 	return err
@@ -174,7 +187,15 @@ func (s *Server) turnoutStream(ctx context.Context, query func(context.Context) 
 		var last []byte
 		var seen uint64 = 1<<64 - 1
 		idle := time.Now()
+		alerted := false
 		for {
+			if err := s.n.Store.Integrity(); err != nil && !alerted {
+				if writeAlert(w, err) != nil {
+					return
+				}
+				flush()
+				alerted = true
+			}
 			if _, pos := s.n.Store.Position(); pos != seen {
 				seen = pos
 				v, err := query(ctx)
@@ -212,6 +233,8 @@ func (s *Server) eventStream(ctx context.Context, region string, from uint64) (*
 		ctx, cancel := s.streamCtx(hctx.Context())
 		defer cancel()
 		w, flush := s.startStream(hctx)
+		var mu sync.Mutex // the events and the alert share w
+		go s.alertOnce(ctx, &mu, w, flush)
 		err := s.n.Store.Subscribe(ctx, from, func(e eventstore.Envelope) error {
 			if !strings.HasPrefix(e.Region, region) {
 				return nil
@@ -220,6 +243,8 @@ func (s *Server) eventStream(ctx context.Context, region string, from uint64) (*
 			if err != nil {
 				return err
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if err := writeSSE(w, e.Position, e.Type, b); err != nil {
 				return errStreamDone
 			}
@@ -230,4 +255,26 @@ func (s *Server) eventStream(ctx context.Context, region string, from uint64) (*
 			s.log.Warn("event stream ended", "err", err)
 		}
 	})
+}
+
+// alertOnce watches the scrub each StreamPoll and sends its alert on the
+// stream once, until ctx ends.
+func (s *Server) alertOnce(ctx context.Context, mu *sync.Mutex, w io.Writer, flush func()) {
+	tick := time.NewTicker(s.opts.StreamPoll)
+	defer tick.Stop()
+	for {
+		if err := s.n.Store.Integrity(); err != nil {
+			mu.Lock()
+			if writeAlert(w, err) == nil {
+				flush()
+			}
+			mu.Unlock()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
