@@ -331,8 +331,14 @@ func (c NominateCandidate) decideElection(e *Election, _ Env) ([]Event, error) {
 	if err := e.nominationsOpen(); err != nil {
 		return nil, err
 	}
-	if !validID(c.CandidateID) || c.Name == "" || len(c.Name) > 200 {
+	if !validID(c.CandidateID) || c.Name == "" {
 		return nil, invalid("invalid_candidate", "候选人编号或姓名格式不正确", "a candidate needs an ID (1-64 letters, digits, '-', '_', '.') and a name")
+	}
+	if err := checkText("name", c.Name, 1, 200); err != nil {
+		return nil, err
+	}
+	if err := checkText("nominated_by", c.NominatedBy, 0, 200); err != nil {
+		return nil, err
 	}
 	if e.Candidates[c.CandidateID] != nil {
 		return nil, conflict("candidate_exists", "该候选人已被提名", "the candidate is already nominated")
@@ -534,6 +540,9 @@ func (c SealBallots) decideElection(e *Election, env Env) ([]Event, error) {
 	}
 	if c.Place == "" {
 		return nil, invalid("invalid_place", "须写明封存地点", "name the archive place")
+	}
+	if err := checkText("place", c.Place, 1, 200); err != nil {
+		return nil, err
 	}
 	return one(BallotsSealed{Place: c.Place, At: env.Now})
 }

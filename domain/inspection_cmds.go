@@ -66,6 +66,9 @@ func (c OpenInspection) decideInspection(in *Inspection, env Env) ([]Event, erro
 	if !textOK(c.Title) || len(c.Inspectors) == 0 || !nonEmptyNames(c.Inspectors) {
 		return nil, invalid("invalid_inspection", "须写明名称和检查人员", "give a title and the inspectors")
 	}
+	if err := checkTexts("inspectors", c.Inspectors, 1, 200); err != nil {
+		return nil, err
+	}
 	if err := c.checkScope(env); err != nil {
 		return nil, err
 	}

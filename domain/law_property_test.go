@@ -54,70 +54,93 @@ func TestNoRulesBodyBelowTheFloor(t *testing.T) {
 		}
 	}()
 	rapid.Check(t, func(t *rapid.T) {
-		k := rapid.SampledFrom([]CommitteeKind{CommitteeVillagers, CommitteeResidents}).Draw(t, "committee")
-		small := func(label string) int { // mostly the default (0), so that many bodies pass and are checked
-			if rapid.IntRange(0, 3).Draw(t, label+".default") > 0 {
-				return 0
-			}
-			return rapid.IntRange(-1, 40).Draw(t, label)
-		}
-		th := func(label string) Threshold {
-			if rapid.IntRange(0, 3).Draw(t, label+".default") > 0 {
-				return Threshold{}
-			}
-			return threshold(t, label)
-		}
-		r := Rules{RollPublishDays: small("roll"), ObjectionDays: small("obj"), ObjectionDecisionDays: small("dec"),
-			MaxProxiesPerHolder: small("proxies"), ProxyCutoffDays: small("cutoff"), MobileBoxMinScrutineers: small("scrut"),
-			MinSeats: small("min"), MaxSeats: small("max"), TermYears: small("term"), MinCountUnit: small("k"),
-			Validity: th("validity"), Election: th("election"), SecondRound: th("second"), RecallProposal: th("recall"),
-			RecallByRepresentatives: th("reps"), RecallValidity: th("rvalid"), RecallPass: th("rpass"), ReviewIncompetent: th("review"),
-			SpoiledBox: rapid.SampledFrom([]string{"", SpoiledRound, SpoiledBox, "x"}).Draw(t, "spoiled"),
-			SpoiledBoxRule: rapid.SampledFrom([]string{"", "某省办法 第十九条"}).Draw(t, "spoiledRule")}
-		full := r.WithDefaults(k)
-		if full.CheckFloors(k) != nil {
-			return
-		}
-		accepted++
-		seats := seatDefaults[k]
-		ints := []struct {
-			name string
-			ok   bool
-		}{
-			{"roll_publish_days", full.RollPublishDays >= 20}, {"objection_days", full.ObjectionDays >= 5},
-			{"objection_decision_days", full.ObjectionDecisionDays >= 1 && full.ObjectionDecisionDays <= 3},
-			{"max_proxies_per_holder", full.MaxProxiesPerHolder >= 1 && full.MaxProxiesPerHolder <= 3},
-			{"proxy_cutoff_days", full.ProxyCutoffDays >= 1}, {"mobile_box_min_scrutineers", full.MobileBoxMinScrutineers >= 3},
-			{"seats", full.MinSeats >= seats[0] && full.MaxSeats <= seats[1] && full.MinSeats <= full.MaxSeats},
-			{"term_years", full.TermYears == 5}, {"min_count_unit", full.MinCountUnit >= 10},
-			{"spoiled_box", full.SpoiledBox == SpoiledRound || full.SpoiledBox == SpoiledBox && full.SpoiledBoxRule != ""},
-		}
-		for _, c := range ints {
-			if !c.ok {
-				t.Fatalf("%s below the floor accepted: %+v", c.name, full)
-			}
-		}
-		// No count may win, validate or pass under the profile that the floor refuses.
-		total := rapid.IntRange(1, 60).Draw(t, "total")
-		count := rapid.IntRange(0, total).Draw(t, "count")
-		stricter := []struct {
-			name     string
-			got, law Threshold
-		}{
-			{"validity", full.Validity, moreThanHalf}, {"election", full.Election, moreThanHalf},
-			{"second_round", full.SecondRound, oneThird}, {"recall_validity", full.RecallValidity, moreThanHalf},
-			{"recall_pass", full.RecallPass, moreThanHalf}, {"review_incompetent", full.ReviewIncompetent, moreThanHalf},
-		}
-		for _, s := range stricter {
-			if metByRat(s.got, count, total) && !metByRat(s.law, count, total) {
-				t.Fatalf("%s %v lets %d of %d pass where the law (%v) does not", s.name, s.got, count, total, s.law)
-			}
-		}
-		// A right of the voters: a recall proposal never needs more signatures than the law.
-		if metByRat(oneFifth, count, total) && !metByRat(full.RecallProposal, count, total) {
-			t.Fatalf("recall_proposal %v refuses %d of %d signatures the law accepts", full.RecallProposal, count, total)
+		// Each rule in turn is the one a body differs from the defaults
+		// in (so that most bodies pass and are checked), then all of them.
+		for which := range 21 {
+			accepted += checkBody(t, which-1)
 		}
 	})
+}
+
+// checkBody draws a rules body that differs from the defaults in rule
+// which (every rule when which < 0) and, when CheckFloors accepts it,
+// checks it against the law; it returns 1 when the body was accepted.
+func checkBody(t *rapid.T, which int) int {
+	k := rapid.SampledFrom([]CommitteeKind{CommitteeVillagers, CommitteeResidents}).Draw(t, "committee")
+	field := 0
+	differs := func() bool { field++; return which < 0 || which == field-1 }
+	small := func(label string) int {
+		if !differs() {
+			return 0
+		}
+		return rapid.IntRange(-1, 40).Draw(t, label)
+	}
+	th := func(label string) Threshold {
+		if !differs() {
+			return Threshold{}
+		}
+		return threshold(t, label)
+	}
+	r := Rules{RollPublishDays: small("roll"), ObjectionDays: small("obj"), ObjectionDecisionDays: small("dec"),
+		MaxProxiesPerHolder: small("proxies"), ProxyCutoffDays: small("cutoff"), MobileBoxMinScrutineers: small("scrut"),
+		MinSeats: small("min"), MaxSeats: small("max"), TermYears: small("term"), MinCountUnit: small("k"),
+		Validity: th("validity"), Election: th("election"), SecondRound: th("second"), RecallProposal: th("recall"),
+		RecallByRepresentatives: th("reps"), RecallValidity: th("rvalid"), RecallPass: th("rpass"), ReviewIncompetent: th("review"),
+		SpoiledBox:     rapid.SampledFrom([]string{"", SpoiledRound, SpoiledBox, "x"}).Draw(t, "spoiled"),
+		SpoiledBoxRule: rapid.SampledFrom([]string{"", "某省办法 第十九条"}).Draw(t, "spoiledRule")}
+	full := r.WithDefaults(k)
+	if full.CheckFloors(k) != nil {
+		return 0
+	}
+	seats := seatDefaults[k]
+	ints := []struct {
+		name string
+		ok   bool
+	}{
+		{"roll_publish_days", full.RollPublishDays >= 20}, {"objection_days", full.ObjectionDays >= 5},
+		{"objection_decision_days", full.ObjectionDecisionDays >= 1 && full.ObjectionDecisionDays <= 3},
+		{"max_proxies_per_holder", full.MaxProxiesPerHolder >= 1 && full.MaxProxiesPerHolder <= 3},
+		{"proxy_cutoff_days", full.ProxyCutoffDays >= 1}, {"mobile_box_min_scrutineers", full.MobileBoxMinScrutineers >= 3},
+		{"seats", full.MinSeats >= seats[0] && full.MaxSeats <= seats[1] && full.MinSeats <= full.MaxSeats},
+		{"term_years", full.TermYears == 5}, {"min_count_unit", full.MinCountUnit >= 10},
+		{"spoiled_box", full.SpoiledBox == SpoiledRound || full.SpoiledBox == SpoiledBox && full.SpoiledBoxRule != ""},
+	}
+	for _, c := range ints {
+		if !c.ok {
+			t.Fatalf("%s below the floor accepted: %+v", c.name, full)
+		}
+	}
+	// No count may win, validate or pass under the profile that the floor refuses.
+	total := rapid.IntRange(1, 60).Draw(t, "total")
+	count := rapid.IntRange(0, total).Draw(t, "count")
+	stricter := []struct {
+		name     string
+		got, law Threshold
+	}{
+		{"validity", full.Validity, moreThanHalf}, {"election", full.Election, moreThanHalf},
+		{"second_round", full.SecondRound, oneThird}, {"recall_validity", full.RecallValidity, moreThanHalf},
+		{"recall_pass", full.RecallPass, moreThanHalf}, {"review_incompetent", full.ReviewIncompetent, moreThanHalf},
+	}
+	for _, s := range stricter {
+		if looser(s.got, s.law) {
+			t.Fatalf("%s %v is looser than the law (%v)", s.name, s.got, s.law)
+		}
+		if metByRat(s.got, count, total) && !metByRat(s.law, count, total) {
+			t.Fatalf("%s %v lets %d of %d pass where the law (%v) does not", s.name, s.got, count, total, s.law)
+		}
+	}
+	// A right of the voters: a recall proposal never needs more signatures than the law.
+	if metByRat(oneFifth, count, total) && !metByRat(full.RecallProposal, count, total) {
+		t.Fatalf("recall_proposal %v refuses %d of %d signatures the law accepts", full.RecallProposal, count, total)
+	}
+	return 1
+}
+
+// looser reports, with exact rationals, whether threshold a is met by some
+// share that does not meet law.
+func looser(a, law Threshold) bool {
+	c := big.NewRat(a.Num, a.Den).Cmp(big.NewRat(law.Num, law.Den))
+	return c < 0 || c == 0 && law.Strict && !a.Strict
 }
 
 // TestCountEqualsRecount votes random ballots at a fixed station with a

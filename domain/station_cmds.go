@@ -91,8 +91,14 @@ func (c EstablishStation) decideStation(s *Station, env Env) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Place == "" || !nonEmptyNames(c.Scrutineers) || hasDuplicate(c.Scrutineers) {
+	if c.Place == "" || len(c.Scrutineers) == 0 || slices.Contains(c.Scrutineers, "") || hasDuplicate(c.Scrutineers) {
 		return nil, invalid("invalid_station", "须写明地点，监票人姓名不得为空或重复", "give a place and distinct, non-empty scrutineer names")
+	}
+	if err := checkText("place", c.Place, 1, 200); err != nil {
+		return nil, err
+	}
+	if err := checkTexts("scrutineers", c.Scrutineers, 1, 200); err != nil {
+		return nil, err
 	}
 	if c.Mobile && (!c.Approved || len(c.Scrutineers) < e.Rules.MobileBoxMinScrutineers) {
 		return nil, ruleErr("mobile_box_rules", ruleMobile, "流动票箱须经批准并至少有3名监票人", "a mobile ballot box must be approved and have at least 3 scrutineers")
@@ -311,6 +317,12 @@ func (c SealBox) decideStation(s *Station, env Env) ([]Event, error) {
 	if c.SealNo == "" || len(c.SealedBy) == 0 || !nonEmptyNames(c.SealedBy) {
 		return nil, invalid("invalid_seal", "须写明封条编号和封箱人", "give the seal number and who sealed the box")
 	}
+	if err := checkText("seal_no", c.SealNo, 1, 64); err != nil {
+		return nil, err
+	}
+	if err := checkTexts("sealed_by", c.SealedBy, 1, 200); err != nil {
+		return nil, err
+	}
 	return one(BoxSealed{Round: s.Round, SealNo: c.SealNo, SealedBy: c.SealedBy, At: env.Now})
 }
 
@@ -382,6 +394,9 @@ func (c RecordBallot) validate(s *Station) error {
 		if w == "" || len(w) > 200 {
 			return invalid("invalid_write_in", "另选他人须写明姓名", "a write-in needs a name")
 		}
+	}
+	if err := checkTexts("write_ins", c.WriteIns, 1, 200); err != nil {
+		return err
 	}
 	return nil
 }
