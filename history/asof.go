@@ -1,20 +1,66 @@
 package history
 
 import (
+	"fmt"
 	"time"
 
 	"ledger/eventstore"
 )
 
-// Clock says which of an event's times AsOf.Time is compared with.
+// Clock says which of an event's two times a moment or a time range is
+// read on.
 type Clock uint8
 
-// Recorded is the time the ledger recorded the event (RecordedAt). It is
-// the default, and it grows strictly along the log.
-const Recorded Clock = 0
+const (
+	// Recorded is the time the ledger recorded the event (RecordedAt): a
+	// question about the ledger ("what did the ledger hold on 6
+	// November?"). It is the zero Clock, and it grows strictly along the
+	// log, so a fold may stop at the first event after the moment.
+	Recorded Clock = 0
+	// Occurred is the time the act happened as reported with the event
+	// (OccurredAt; RecordedAt for an event recorded without one): a
+	// question about the world ("what was the state on 6 November?"). An
+	// entry recorded late from paper minutes counts from the day of the
+	// meeting. Occurred times do not grow along the log, so every event
+	// up to the moment's position is looked at.
+	Occurred Clock = 1
+)
 
-// timeOf returns the event's time on c.
-func (c Clock) timeOf(e *eventstore.Envelope) time.Time {
+// ParseClock reads "occurred" or "recorded"; "" is def.
+func ParseClock(s string, def Clock) (Clock, error) {
+	switch s {
+	case "":
+		return def, nil
+	case "recorded":
+		return Recorded, nil
+	case "occurred":
+		return Occurred, nil
+	}
+	return def, fmt.Errorf("%w: clock %q is neither occurred nor recorded", ErrBadClock, s)
+}
+
+// String is the clock's name as ParseClock reads it.
+func (c Clock) String() string {
+	if c == Occurred {
+		return "occurred"
+	}
+	return "recorded"
+}
+
+// OccurredAt is when an event happened: its OccurredAt, else its
+// RecordedAt.
+func OccurredAt(e *eventstore.Envelope) time.Time {
+	if e.OccurredAt.IsZero() {
+		return e.RecordedAt
+	}
+	return e.OccurredAt
+}
+
+// TimeOf returns the event's time on c.
+func (c Clock) TimeOf(e *eventstore.Envelope) time.Time {
+	if c == Occurred {
+		return OccurredAt(e)
+	}
 	return e.RecordedAt
 }
 
@@ -33,7 +79,7 @@ type AsOf struct {
 
 // Includes reports whether e happened by a.
 func (a AsOf) Includes(e *eventstore.Envelope) bool {
-	return (a.Position == 0 || e.Position <= a.Position) && (a.Time.IsZero() || !a.Clock.timeOf(e).After(a.Time))
+	return (a.Position == 0 || e.Position <= a.Position) && (a.Time.IsZero() || !a.Clock.TimeOf(e).After(a.Time))
 }
 
 // past reports whether e and every event after it in the log (of the same

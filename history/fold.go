@@ -13,6 +13,10 @@ import (
 // not yet, as of the moment asked).
 var ErrNotFound = errors.New("history: not found")
 
+// ErrBadClock means a clock was named that is neither occurred nor
+// recorded.
+var ErrBadClock = errors.New("history: unknown clock")
+
 // Evolve folds one recorded event into an aggregate's state.
 func Evolve(st domain.State, e *eventstore.Envelope) (domain.State, error) {
 	ev, err := domain.DecodeEvent(e.Type, e.Payload)

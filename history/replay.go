@@ -42,7 +42,7 @@ func Replay(ctx context.Context, r Loader, agg eventstore.Aggregate, at AsOf) ([
 	return out, nil
 }
 
-// String describes the moment for messages.
+// String describes the moment for messages, naming the clock of a time.
 func (a AsOf) String() string {
 	switch {
 	case a.Position == 0 && a.Time.IsZero():
@@ -50,7 +50,7 @@ func (a AsOf) String() string {
 	case a.Time.IsZero():
 		return fmt.Sprintf("position %d", a.Position)
 	case a.Position == 0:
-		return a.Time.Format("2006-01-02T15:04:05.999999999Z07:00")
+		return fmt.Sprintf("%s (%s)", a.Time.Format("2006-01-02T15:04:05.999999999Z07:00"), a.Clock)
 	}
-	return fmt.Sprintf("position %d and %s", a.Position, a.Time.Format("2006-01-02T15:04:05.999999999Z07:00"))
+	return fmt.Sprintf("position %d and %s (%s)", a.Position, a.Time.Format("2006-01-02T15:04:05.999999999Z07:00"), a.Clock)
 }

@@ -104,6 +104,7 @@ type Node struct {
 	stopCheckpoints func(context.Context) error
 	stopCosigner    func(context.Context) error
 	stopScrub       func(context.Context) error
+	lock            *dirLock // the data directory's lock, held until Close
 }
 
 // Open starts a node. Close it to stop.
@@ -111,6 +112,20 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	lock, err := lockDir(cfg.DataDir, commandName())
+	if err != nil {
+		return nil, err
+	}
+	n, err := open(ctx, cfg)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	n.lock = lock
+	return n, nil
+}
+
+func open(ctx context.Context, cfg Config) (*Node, error) {
 	signer, verifier, err := audit.LoadOrCreateKey(cfg.DataDir, cfg.Origin)
 	if err != nil {
 		return nil, err
@@ -313,5 +328,16 @@ func (n *Node) Close() error {
 	if n.stopScrub != nil {
 		scrub = n.stopScrub(ctx)
 	}
-	return errors.Join(last, n.stopCheckpoints(ctx), cosigner, scrub, n.Store.Close())
+	return errors.Join(last, n.stopCheckpoints(ctx), cosigner, scrub, n.Store.Close(), n.lock.release())
+}
+
+// Serving records in the data directory's lock the address the node
+// serves HTTP on, so that an offline command refused because the node
+// holds the directory can say where to ask instead.
+func (n *Node) Serving(url string) error {
+	if n.lock == nil {
+		return nil
+	}
+	n.lock.holder.HTTP = url
+	return n.lock.write()
 }

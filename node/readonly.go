@@ -31,6 +31,23 @@ func OpenReadOnly(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	cfg.DataDir, cfg.Offline = dir, true
+	var lock *dirLock
+	if _, err := os.Stat(dir); err == nil {
+		if lock, err = lockDir(dir, commandName()); err != nil {
+			return nil, err
+		}
+	}
+	n, err := openReadOnly(ctx, cfg)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	n.lock = lock
+	return n, nil
+}
+
+func openReadOnly(ctx context.Context, cfg Config) (*Node, error) {
+	dir := cfg.DataDir
 	v, err := loadVerifier(dir)
 	if err != nil {
 		return nil, err

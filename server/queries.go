@@ -180,8 +180,9 @@ type auditIn struct {
 	ID     string    `query:"id" doc:"an aggregate ID (with kind)"`
 	Actor  string    `query:"actor"`
 	Region string    `query:"region" doc:"a region code prefix"`
-	From   time.Time `query:"from" doc:"recorded at or after (RFC 3339)"`
-	To     time.Time `query:"to" doc:"recorded before (RFC 3339)"`
+	From   time.Time `query:"from" doc:"at or after this time on the clock (RFC 3339)"`
+	To     time.Time `query:"to" doc:"before this time on the clock (RFC 3339)"`
+	Clock  string    `query:"clock" enum:"occurred,recorded," doc:"which time from and to are read on: recorded (default; when the ledger recorded the event) or occurred (when the act happened)"`
 	After  uint64    `query:"after" doc:"resume after this log position"`
 	Limit  int       `query:"limit" minimum:"0" maximum:"10000" doc:"default 100"`
 }
@@ -192,6 +193,7 @@ type stateIn struct {
 	Region   string    `query:"region" required:"true" doc:"the aggregate's region code"`
 	Position uint64    `query:"position" doc:"as of this log position"`
 	Time     time.Time `query:"time" doc:"as of this time (RFC 3339)"`
+	Clock    string    `query:"clock" enum:"occurred,recorded," doc:"which time time is read on: occurred (default; the state of the world then) or recorded (what the ledger held then)"`
 }
 
 type stateOut struct {
@@ -221,8 +223,9 @@ func (s *Server) registerAuditTrail() {
 	db := s.n.Store.DB()
 	get(s, "audit-events", "/api/v1/audit/events", "Audit trail: who recorded what, when, on which aggregate", "audit", readAudit,
 		func(ctx context.Context, in *auditIn) (*body[history.Page], error) {
+			clock, _ := history.ParseClock(in.Clock, history.Recorded) // the enum allows only known clocks
 			return answer(history.Trail(ctx, s.n.Store.Log(), history.Query{Kind: in.Kind, ID: in.ID, Actor: in.Actor,
-				Region: in.Region, From: in.From, To: in.To, After: in.After, Limit: in.Limit}))
+				Region: in.Region, From: in.From, To: in.To, Clock: clock, After: in.After, Limit: in.Limit}))
 		})
 	get(s, "audit-state", "/api/v1/audit/state/{kind}/{id}", "An aggregate's state as of a log position or time", "audit", readAudit,
 		func(ctx context.Context, in *stateIn) (*body[stateOut], error) {
@@ -233,7 +236,8 @@ func (s *Server) registerAuditTrail() {
 			if err := s.inRegion(ctx, ref); err != nil {
 				return nil, err
 			}
-			st, v, err := history.StateAt(ctx, s.n.Store.Log(), ref, history.AsOf{Position: in.Position, Time: in.Time})
+			clock, _ := history.ParseClock(in.Clock, history.Occurred) // the enum allows only known clocks
+			st, v, err := history.StateAt(ctx, s.n.Store.Log(), ref, history.AsOf{Position: in.Position, Time: in.Time, Clock: clock})
 			return answer(stateOut{Kind: in.Kind, Version: v, State: st}, err)
 		})
 	get(s, "event", "/api/v1/events/{position}", "One event of the log by position", "audit", readAudit,

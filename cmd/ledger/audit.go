@@ -347,11 +347,16 @@ func reportVerify(w io.Writer, asJSON bool, rep audit.Report, took time.Duration
 }
 
 func auditReplayCmd(g *globals) *cobra.Command {
-	var at string
+	var at, clock string
 	cmd := &cobra.Command{
-		Use:   "replay KIND/ID",
-		Short: "An aggregate's state and history as of a time (RFC 3339) or a log position",
-		Example: `  ledger audit replay election/01J00000000000000000000001 --at 2026-05-01T12:00:00+08:00
+		Use:   "replay KIND/ID [--at TIME|POSITION] [--clock occurred|recorded]",
+		Short: "An aggregate's state and history as of a time or a log position",
+		Long: `An aggregate's state and history as of a time or a log position, each event's
+hash and the aggregate's hash chain checked. A time is read on the occurred clock by
+default (when the acts happened, as entered with --occurred-at: the state of the world
+then); --clock recorded reads it on the ledger's own clock (what the ledger held then).`,
+		Example: `  ledger audit replay election/01J00000000000000000000001 --at 2026-05-01T12:00
+  ledger audit replay consultation/01J00000000000000000000201 --at 2026-11-06 --clock recorded
   ledger audit replay station/01J00000000000000000000101 --at 1500`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -359,7 +364,7 @@ func auditReplayCmd(g *globals) *cobra.Command {
 			if !ok {
 				return usageError{errors.New("name the aggregate as KIND/ID, for example election/01J")}
 			}
-			moment, err := parseAt(at)
+			moment, err := parseAt(at, clock)
 			if err != nil {
 				return usageError{err}
 			}
@@ -383,22 +388,28 @@ func auditReplayCmd(g *globals) *cobra.Command {
 			return printReplay(cmd.OutOrStdout(), g.jsonOut, agg, events, state)
 		},
 	}
-	cmd.Flags().StringVar(&at, "at", "", "a time (RFC 3339) or a log position; default now")
+	cmd.Flags().StringVar(&at, "at", "", "a time (RFC 3339, or without offset in China time) or a log position; default now")
+	cmd.Flags().StringVar(&clock, "clock", "occurred", "the clock --at's time is read on: occurred (when the acts happened) or recorded (when the ledger recorded them)")
 	return cmd
 }
 
-func parseAt(s string) (history.AsOf, error) {
+// parseAt reads --at (a position or a time) and --clock.
+func parseAt(s, clock string) (history.AsOf, error) {
+	c, err := history.ParseClock(clock, history.Occurred)
+	if err != nil {
+		return history.AsOf{}, fmt.Errorf("--clock: %w", err)
+	}
 	if s == "" {
-		return history.AsOf{}, nil
+		return history.AsOf{Clock: c}, nil
 	}
 	if pos, err := strconv.ParseUint(s, 10, 64); err == nil {
-		return history.AsOf{Position: pos}, nil
+		return history.AsOf{Position: pos, Clock: c}, nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := domain.ParseTime(s, domain.ChinaTime())
 	if err != nil {
-		return history.AsOf{}, fmt.Errorf("--at %q is neither a position nor an RFC 3339 time", s)
+		return history.AsOf{}, fmt.Errorf("--at %q is neither a position nor a time (RFC 3339, or 2026-05-01T08:00 in China time)", s)
 	}
-	return history.AsOf{Time: t}, nil
+	return history.AsOf{Time: t, Clock: c}, nil
 }
 
 func printReplay(w io.Writer, asJSON bool, agg eventstore.Aggregate, events []eventstore.Envelope, state domain.State) error {

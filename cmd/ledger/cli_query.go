@@ -313,20 +313,28 @@ func reconView(r projections.ElectionReconciliation) view {
 
 func (q *queryCmds) auditTrailCmd() *cobra.Command {
 	var in struct {
-		kind, id, actor, region, from, to string
-		after                             uint64
-		limit                             int
-		all                               bool
+		kind, id, actor, region, from, to, clock string
+		after                                    uint64
+		limit                                    int
+		all                                      bool
 	}
 	c := &cobra.Command{
-		Use:   "audit-trail [--kind K --id ID | --actor A | --region R] [--from T] [--to T]",
+		Use:   "audit-trail [--kind K --id ID | --actor A | --region R] [--from T] [--to T] [--clock occurred|recorded]",
 		Short: "Audit trail: who recorded what, when, on which aggregate",
+		Long: `Audit trail: who recorded what, when, on which aggregate. --from and --to are read on
+the recorded clock by default (when the ledger recorded the events: a question about the
+ledger); --clock occurred reads them on the time the acts happened (what happened in November,
+including what was entered later from paper minutes).`,
 		Example: `  ledger query audit-trail --kind election --id 01J00000000000000000000001
+  ledger query audit-trail --region 2201 --from 2026-11-01 --to 2026-12-01 --clock occurred --all
   ledger query audit-trail --region 2201 --from 2026-05-01 --all --format csv --out audit.csv`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := url.Values{}
-			for k, v := range map[string]string{"kind": in.kind, "id": in.id, "actor": in.actor, "region": in.region} {
+			if _, err := history.ParseClock(in.clock, history.Recorded); err != nil {
+				return usageError{fmt.Errorf("--clock: %w", err)}
+			}
+			for k, v := range map[string]string{"kind": in.kind, "id": in.id, "actor": in.actor, "region": in.region, "clock": in.clock} {
 				if v != "" {
 					p.Set(k, v)
 				}
@@ -351,8 +359,9 @@ func (q *queryCmds) auditTrailCmd() *cobra.Command {
 	f.StringVar(&in.id, "id", "", "an aggregate ID (with --kind)")
 	f.StringVar(&in.actor, "actor", "", "an actor")
 	f.StringVar(&in.region, "region", "", "a region code prefix")
-	f.StringVar(&in.from, "from", "", "recorded at or after this time")
-	f.StringVar(&in.to, "to", "", "recorded before this time")
+	f.StringVar(&in.from, "from", "", "at or after this time (on --clock)")
+	f.StringVar(&in.to, "to", "", "before this time (on --clock)")
+	f.StringVar(&in.clock, "clock", "", "the clock of --from and --to: recorded (default) or occurred")
 	f.Uint64Var(&in.after, "after", 0, "resume after this log position")
 	f.IntVar(&in.limit, "limit", 0, "entries per page (default 100, at most 10000)")
 	f.BoolVar(&in.all, "all", false, "follow the pages to the end")
@@ -380,7 +389,7 @@ func (q *queryCmds) auditPages(cmd *cobra.Command, p url.Values, after uint64, a
 		}
 		page.Entries = append(page.Entries, pg.Entries...)
 		page.Next = pg.Next
-		if !all || pg.Next == 0 || len(pg.Entries) == 0 {
+		if !all || pg.Next == 0 {
 			break
 		}
 		after = pg.Next
@@ -514,17 +523,23 @@ func (q *queryCmds) lagCmd() *cobra.Command {
 }
 
 func (q *queryCmds) stateCmd() *cobra.Command {
-	var kind, id, region, at string
+	var kind, id, region, at, clock string
 	var position uint64
 	c := &cobra.Command{
-		Use:   "state --kind K --id ID --region R [--position N | --time T]",
+		Use:   "state --kind K --id ID --region R [--position N | --time T [--clock occurred|recorded]]",
 		Short: "An aggregate's state as of a log position or a time (JSON)",
-		Args:  usageArgs(cobra.NoArgs),
+		Long: `An aggregate's state as of a log position or a time. --time is read on the occurred
+clock by default (the state of the world then, counting entries made later from paper
+minutes); --clock recorded answers what the ledger held then.`,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if kind == "" || id == "" || region == "" {
 				return usageError{errors.New("--kind, --id and --region are required")}
 			}
-			p := url.Values{"region": {region}}
+			if _, err := history.ParseClock(clock, history.Occurred); err != nil {
+				return usageError{fmt.Errorf("--clock: %w", err)}
+			}
+			p := url.Values{"region": {region}, "clock": {clock}}
 			if position > 0 {
 				p.Set("position", strconv.FormatUint(position, 10))
 			}
@@ -544,6 +559,7 @@ func (q *queryCmds) stateCmd() *cobra.Command {
 	f.StringVar(&region, "region", "", "the aggregate's region code")
 	f.Uint64Var(&position, "position", 0, "as of this log position")
 	f.StringVar(&at, "time", "", "as of this time")
+	f.StringVar(&clock, "clock", "occurred", "the clock of --time: occurred or recorded")
 	return c
 }
 

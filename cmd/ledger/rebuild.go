@@ -55,6 +55,11 @@ func rebuildReadModels(cmd *cobra.Command, g *globals, name string, keepPartial 
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no ledger data in %s: %w", g.dataDir, err)
 	}
+	release, err := node.LockDataDir(g.dataDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	db, err := eventstore.OpenPebble(dir, false)
 	if err != nil {
 		return fmt.Errorf("open %s (is \"ledger serve\" running?): %w", dir, err)
@@ -104,6 +109,13 @@ func reportRebuild(cmd *cobra.Command, g *globals, what string, events uint64, t
 func rebuildPebble(cmd *cobra.Command, g *globals, keepPartial bool) error {
 	dir := eventstore.PebblePath(g.dataDir)
 	aside := dir + ".bad-" + time.Now().UTC().Format("20060102T150405")
+	release, err := node.LockDataDir(g.dataDir) // nothing is moved while a node holds the directory
+	if err != nil {
+		return err
+	}
+	if err := release(); err != nil { // node.Open below takes it again
+		return err
+	}
 	if err := os.Rename(dir, aside); err != nil {
 		return fmt.Errorf("move the Pebble copy aside: %w", err)
 	}

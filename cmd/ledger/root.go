@@ -157,6 +157,9 @@ func exitCode(err error) int {
 	if errors.Is(err, eventstore.ErrConflict) {
 		return 4
 	}
+	if errors.Is(err, node.ErrInUse) {
+		return 7
+	}
 	var ex exitError
 	if errors.As(err, &ex) {
 		return ex.code

@@ -80,6 +80,9 @@ At the first start it creates an admin token, prints it once and writes it to
 				fmt.Fprintf(out, "admin token (shown once; also in %s/%s, mode 0600):\n%s\n", n.Config.DataDir, server.BootstrapFile, secret)
 			}
 			fmt.Fprintf(out, "ledger node serving %s://%s (data %s)\n", scheme, ln.Addr(), n.Config.DataDir)
+			if err := n.Serving(fmt.Sprintf("%s://%s", scheme, ln.Addr())); err != nil {
+				return err
+			}
 			if demo {
 				go loadDemo(ctx, cmd, n, demoScale)
 			}
