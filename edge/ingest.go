@@ -180,8 +180,10 @@ func encode(ev domain.Event) eventstore.EventData {
 	return eventstore.EventData{Type: ev.EventType(), SchemaVersion: domain.SchemaVersion, Payload: b}
 }
 
-// rootOf returns the RFC 6962 root of leaves.
-func rootOf(leaves [][]byte) ([]byte, error) {
+// RootOf returns the RFC 6962 root of leaves (leaf hashes, as
+// verifier.LeafHash gives them): how an edge's root is proved from the
+// hashes in the hub's station.edge_recorded events.
+func RootOf(leaves [][]byte) ([]byte, error) {
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	r := rf.NewEmptyRange(0)
 	for _, l := range leaves {
@@ -228,7 +230,7 @@ func (in *ingest) fetchCheckpoint(ctx context.Context) error {
 	if cp.Size <= in.checkpoint || cp.Size > uint64(len(in.leaves)) {
 		return nil
 	}
-	root, err := rootOf(in.leaves[:cp.Size])
+	root, err := RootOf(in.leaves[:cp.Size])
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,9 @@ func HubServer(listen, password, domainName string) func(*server.Options) error 
 		o.JetStreamDomain = domainName
 		o.LeafNode.Host, o.LeafNode.Port = host, port
 		o.LeafNode.Username, o.LeafNode.Password = LeafUser, password
+		// Edges reach the hub only by the address they are given (a NAT, a
+		// VPN): the hub does not tell them its own addresses to try.
+		o.LeafNode.NoAdvertise = true
 		return nil
 	}
 }
