@@ -1,6 +1,8 @@
 package reliability
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -27,9 +29,11 @@ func TestStartupPermissionDenied(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = os.Chmod(parent, 0o700) })
 	}
-	cmd := exec.Command(exe, "serve", "--data", filepath.Join(parent, "data"), "--http", "127.0.0.1:0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	out, took := runStartup(t, cmd)
+	out, took := runStartup(t, func() *exec.Cmd {
+		cmd := exec.Command(exe, "serve", "--data", filepath.Join(parent, "data"), "--http", "127.0.0.1:0")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		return cmd
+	})
 	t.Logf("serve without permission on the data directory, after %.2fs: %s", took.Seconds(), out)
 	for _, want := range []string{"permission denied", "无权限", "data directory"} {
 		if !strings.Contains(out, want) {
@@ -44,9 +48,11 @@ func TestStartupPermissionDenied(t *testing.T) {
 // child only) makes every write past 512 bytes fail with EFBIG, as a full
 // disk fails with ENOSPC, without privileges.
 func TestStartupDiskFull(t *testing.T) {
-	cmd := exec.Command("sh", "-c", `ulimit -f 1 && exec "$0" "$@"`, bin,
-		"serve", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0")
-	out, took := runStartup(t, cmd)
+	data := filepath.Join(t.TempDir(), "data")
+	out, took := runStartup(t, func() *exec.Cmd {
+		return exec.Command("sh", "-c", `ulimit -f 1 && exec "$0" "$@"`, bin,
+			"serve", "--data", data, "--http", "127.0.0.1:0")
+	})
 	t.Logf("serve with no room to write, after %.2fs: %s", took.Seconds(), out)
 	for _, want := range []string{"disk is full", "磁盘已满", "data directory"} {
 		if !strings.Contains(out, want) {
@@ -56,18 +62,33 @@ func TestStartupDiskFull(t *testing.T) {
 }
 
 // runStartup runs a serve that must fail to start and returns what it
-// printed and how long it took; it fails the test if serve starts or runs
-// on for 30 s.
-func runStartup(t *testing.T, cmd *exec.Cmd) (string, time.Duration) {
+// printed and how long it took; it fails the test if serve starts, runs
+// on for 30 s, or cannot be started at all. A copy of the executable just
+// written may be busy (ETXTBSY) while another test's fork still holds its
+// write descriptor until that child's exec; the start is then tried again.
+func runStartup(t *testing.T, command func() *exec.Cmd) (string, time.Duration) {
 	t.Helper()
-	start := time.Now()
-	timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
-	defer timer.Stop()
-	out, err := cmd.CombinedOutput()
-	if err == nil || strings.Contains(string(out), "ledger node serving") {
-		t.Fatalf("serve started: %v\n%s", err, out)
+	for try := 0; ; try++ {
+		cmd := command()
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		err := cmd.Start()
+		if errors.Is(err, syscall.ETXTBSY) && try < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("start %s: %v", cmd.Path, err)
+		}
+		timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+		err = cmd.Wait()
+		timer.Stop()
+		if err == nil || strings.Contains(out.String(), "ledger node serving") {
+			t.Fatalf("serve started: %v\n%s", err, out.String())
+		}
+		return strings.TrimSpace(out.String()), time.Since(start)
 	}
-	return strings.TrimSpace(string(out)), time.Since(start)
 }
 
 // publicCopy copies the executable file to a directory anyone may read,
