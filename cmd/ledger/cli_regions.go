@@ -29,11 +29,9 @@ like every other fact; the dashboard and the public page show them.`)
 
 // regionsBatch is one record_regions command of an import.
 type regionsBatch struct {
-	CommandID     string `json:"command_id"`
-	Regions       int    `json:"regions"`
-	FirstPosition uint64 `json:"first_position"`
-	LastPosition  uint64 `json:"last_position"`
-	Duplicate     bool   `json:"duplicate,omitempty"`
+	CommandID string `json:"command_id"`
+	Regions   int    `json:"regions"`
+	batchSent
 }
 
 type regionsImport struct {
@@ -145,7 +143,7 @@ func (im *regionsImport) send(cmd *cobra.Command, rows []domain.RegionEntry, rep
 		}
 		rep.Recorded += len(part)
 		rep.Commands = append(rep.Commands, regionsBatch{CommandID: res.CommandID, Regions: len(part),
-			FirstPosition: res.FirstPosition, LastPosition: res.LastPosition, Duplicate: res.Duplicate})
+			batchSent: batchSent{FirstPosition: res.FirstPosition, LastPosition: res.LastPosition, Duplicate: res.Duplicate}})
 		_ = bar.Add(len(part))
 	}
 	return nil
@@ -169,20 +167,8 @@ func (im *regionsImport) report(w io.Writer, rep *regionsReport) error {
 		verb = "checked, nothing sent:"
 		rep.Recorded = 0
 	}
-	fmt.Fprintf(w, "%s %d of %d regions of province %s in %s", verb, rep.Recorded, rep.Rows, rep.Province, plural(len(rep.Commands), "command"))
-	if n := len(rep.Commands); n > 0 {
-		fmt.Fprintf(w, " (positions %d-%d)", rep.Commands[0].FirstPosition, rep.Commands[n-1].LastPosition)
-	}
-	fmt.Fprintf(w, "; %s rejected\n", plural(len(rep.Rejected), "row"))
-	dups := 0
-	for _, c := range rep.Commands {
-		if c.Duplicate {
-			dups++
-		}
-	}
-	if dups > 0 {
-		fmt.Fprintf(w, "%d of the commands were already recorded (the same batches again): nothing was recorded twice\n", dups)
-	}
+	fmt.Fprintf(w, "%s %d of %d regions of province %s", verb, rep.Recorded, rep.Rows, rep.Province)
+	writeBatches(w, rep.Commands, len(rep.Rejected))
 	for _, r := range rep.Rejected {
 		fmt.Fprintf(w, "  line %d  %s  %s\n", r.Line, r.Code, r.Reason)
 	}

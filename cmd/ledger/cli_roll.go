@@ -41,11 +41,39 @@ type rowReject struct {
 
 // batchDone is one register_voters command recorded by an import.
 type batchDone struct {
-	CommandID     string `json:"command_id"`
-	Voters        int    `json:"voters"`
+	CommandID string `json:"command_id"`
+	Voters    int    `json:"voters"`
+	batchSent
+}
+
+// batchSent is where one command of an import was recorded, or that it
+// had been recorded before.
+type batchSent struct {
 	FirstPosition uint64 `json:"first_position"`
 	LastPosition  uint64 `json:"last_position"`
 	Duplicate     bool   `json:"duplicate,omitempty"`
+}
+
+func (b batchSent) sent() batchSent { return b }
+
+// writeBatches ends an import's summary line: how many commands, their
+// positions and how many rows were rejected, then a line saying how many
+// commands had been recorded before.
+func writeBatches[T interface{ sent() batchSent }](w io.Writer, commands []T, rejected int) {
+	fmt.Fprintf(w, " in %s", plural(len(commands), "command"))
+	if n := len(commands); n > 0 {
+		fmt.Fprintf(w, " (positions %d-%d)", commands[0].sent().FirstPosition, commands[n-1].sent().LastPosition)
+	}
+	fmt.Fprintf(w, "; %s rejected\n", plural(rejected, "row"))
+	dups := 0
+	for _, c := range commands {
+		if c.sent().Duplicate {
+			dups++
+		}
+	}
+	if dups > 0 {
+		fmt.Fprintf(w, "%d of the commands were already recorded (a rerun of the same batches): nothing was recorded twice\n", dups)
+	}
 }
 
 // importReport is what an import did.
@@ -305,7 +333,7 @@ func (im *rollImport) register(cmd *cobra.Command, c *client.Client, o client.Co
 	if err == nil {
 		rep.Registered += len(rows)
 		rep.Commands = append(rep.Commands, batchDone{CommandID: res.CommandID, Voters: len(rows),
-			FirstPosition: res.FirstPosition, LastPosition: res.LastPosition, Duplicate: res.Duplicate})
+			batchSent: batchSent{FirstPosition: res.FirstPosition, LastPosition: res.LastPosition, Duplicate: res.Duplicate}})
 		_ = bar.Add(len(rows))
 		return nil
 	}
@@ -358,20 +386,8 @@ func (im *rollImport) report(w io.Writer, rep *importReport) error {
 		verb = "checked (dry run, nothing sent)"
 		rep.Registered = rep.Rows - len(rep.Rejected)
 	}
-	fmt.Fprintf(w, "%s %d of %d voters in %s", verb, rep.Registered, rep.Rows, plural(len(rep.Commands), "command"))
-	if n := len(rep.Commands); n > 0 {
-		fmt.Fprintf(w, " (positions %d-%d)", rep.Commands[0].FirstPosition, rep.Commands[n-1].LastPosition)
-	}
-	fmt.Fprintf(w, "; %s rejected\n", plural(len(rep.Rejected), "row"))
-	dups := 0
-	for _, c := range rep.Commands {
-		if c.Duplicate {
-			dups++
-		}
-	}
-	if dups > 0 {
-		fmt.Fprintf(w, "%d of the commands were already recorded (a rerun of the same batches): nothing was recorded twice\n", dups)
-	}
+	fmt.Fprintf(w, "%s %d of %d voters", verb, rep.Registered, rep.Rows)
+	writeBatches(w, rep.Commands, len(rep.Rejected))
 	if len(rep.Rejected) == 0 {
 		return nil
 	}
