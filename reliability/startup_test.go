@@ -119,5 +119,10 @@ func publicCopy(t *testing.T, file string) string {
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The mode is set again: a node opened earlier in this process set
+	// the umask to 077, which took the others' bits off at create.
+	if err := os.Chmod(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return to
 }
