@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -10,7 +9,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"golang.org/x/time/rate"
 
-	"ledger/audit"
 	"ledger/projections"
 )
 
@@ -89,19 +87,7 @@ func (s *Server) registerPublic() {
 
 func (s *Server) registerPublicAudit(pub func(opID, path, summary string) huma.Operation) {
 	huma.Register(s.api, pub("public-checkpoint", "/api/v1/public/checkpoint", "Latest signed checkpoint, without a token"),
-		func(ctx context.Context, _ *struct{}) (*checkpointOutput, error) {
-			if s.opts.Tree == nil {
-				return nil, errNoAudit()
-			}
-			note, err := s.opts.Tree.LatestCheckpoint()
-			if errors.Is(err, audit.ErrNoCheckpoint) {
-				return nil, newProblem(classNotFound, "no_checkpoint", "尚无签名检查点", "no checkpoint was signed yet")
-			}
-			if err != nil {
-				return nil, err
-			}
-			return &checkpointOutput{ContentType: "text/plain; charset=utf-8", Body: note}, nil
-		})
+		s.latestCheckpoint)
 	huma.Register(s.api, pub("public-receipt", "/api/v1/public/receipts/{event_id}", "Receipt of a public event (a notice's fact), without a token"),
 		func(ctx context.Context, in *eventIDInput) (*receiptOutput, error) {
 			env, err := s.n.Store.EventByID(in.EventID)

@@ -60,6 +60,22 @@ type checkpointOutput struct {
 	Body        []byte
 }
 
+// latestCheckpoint answers the latest signed checkpoint, for the
+// authenticated and the public route alike.
+func (s *Server) latestCheckpoint(_ context.Context, _ *struct{}) (*checkpointOutput, error) {
+	if s.opts.Tree == nil {
+		return nil, errNoAudit()
+	}
+	note, err := s.opts.Tree.LatestCheckpoint()
+	if errors.Is(err, audit.ErrNoCheckpoint) {
+		return nil, newProblem(classNotFound, "no_checkpoint", "尚无签名检查点", "no checkpoint was signed yet")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &checkpointOutput{ContentType: "text/plain; charset=utf-8", Body: note}, nil
+}
+
 // registerAudit adds the audit routes: the latest signed checkpoint and
 // the receipt (inclusion proof) of any event.
 func (s *Server) registerAudit() {
@@ -67,19 +83,7 @@ func (s *Server) registerAudit() {
 	huma.Register(s.api, huma.Operation{OperationID: "audit-checkpoint", Method: http.MethodGet,
 		Path: "/api/v1/audit/checkpoint", Summary: "Latest signed checkpoint (C2SP signed note)",
 		Tags: []string{"audit"}, Metadata: allow, Errors: []int{401, 403, 404, 503},
-	}, func(ctx context.Context, _ *struct{}) (*checkpointOutput, error) {
-		if s.opts.Tree == nil {
-			return nil, errNoAudit()
-		}
-		note, err := s.opts.Tree.LatestCheckpoint()
-		if errors.Is(err, audit.ErrNoCheckpoint) {
-			return nil, newProblem(classNotFound, "no_checkpoint", "尚无签名检查点", "no checkpoint was signed yet")
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &checkpointOutput{ContentType: "text/plain; charset=utf-8", Body: note}, nil
-	})
+	}, s.latestCheckpoint)
 	huma.Register(s.api, huma.Operation{OperationID: "audit-receipt", Method: http.MethodGet,
 		Path: "/api/v1/audit/receipts/{event_id}", Summary: "Receipt of an event: its inclusion proof in the latest signed checkpoint",
 		Tags: []string{"audit"}, Metadata: allow, Errors: []int{401, 403, 404, 503},
