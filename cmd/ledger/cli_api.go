@@ -84,6 +84,24 @@ func (a *apiFlags) client() (*client.Client, error) {
 }
 
 // writeOptions returns the options of one command from the flags.
+// importClient is the client and write options of an import, which
+// derives its batches' command IDs from their content and so refuses
+// --command-id, naming the import.
+func (a *apiFlags) importClient(name string) (*client.Client, client.CommandOptions, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, client.CommandOptions{}, err
+	}
+	o, err := a.writeOptions()
+	if err != nil {
+		return nil, client.CommandOptions{}, err
+	}
+	if o.ID != "" {
+		return nil, client.CommandOptions{}, usageError{fmt.Errorf("--command-id names one command; %s derives its batches' IDs from their content", name)}
+	}
+	return c, o, nil
+}
+
 func (a *apiFlags) writeOptions() (client.CommandOptions, error) {
 	o := client.CommandOptions{ID: a.commandID, Receipt: a.receipt}
 	if a.occurredAt != "" {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -116,16 +115,9 @@ func (im *regionsImport) run(cmd *cobra.Command, args []string) error {
 }
 
 func (im *regionsImport) send(cmd *cobra.Command, rows []domain.RegionEntry, rep *regionsReport) error {
-	c, err := im.a.client()
+	c, o, err := im.a.importClient("regions import")
 	if err != nil {
 		return err
-	}
-	o, err := im.a.writeOptions()
-	if err != nil {
-		return err
-	}
-	if o.ID != "" {
-		return usageError{errors.New("--command-id names one command; regions import derives its batches' IDs from their content")}
 	}
 	prov := rows[0].Code[:2]
 	bar := newBar(im.a.g, int64(len(rows)), "recording regions")

@@ -298,16 +298,9 @@ func validHousehold(s string) bool {
 
 // send registers the rows in batches, with a progress bar.
 func (im *rollImport) send(cmd *cobra.Command, rows []voterRow, rep *importReport) error {
-	c, err := im.a.client()
+	c, o, err := im.a.importClient("import-roll")
 	if err != nil {
 		return err
-	}
-	o, err := im.a.writeOptions()
-	if err != nil {
-		return err
-	}
-	if o.ID != "" {
-		return usageError{errors.New("--command-id names one command; import-roll derives its batches' IDs from their content")}
 	}
 	bar := newBar(im.a.g, int64(len(rows)), "registering voters")
 	defer bar.Finish()
